@@ -24,3 +24,33 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture
 def shared():
     return shared_path
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(tmp_path_factory) -> Path:
+    """The built-in shapes dataset, small: 3 classes x 60 images of 40 px, class folders."""
+    from core.demo import make_demo_dataset
+
+    return make_demo_dataset(tmp_path_factory.mktemp("demo") / "shapes", images_per_class=60,
+                             image_size=40, seed=1)
+
+
+def _train_run(tmp_path_factory, data: Path, model: str, epochs: int = 4) -> Path:
+    from core.training import TrainingConfig, train
+
+    out = tmp_path_factory.mktemp("runs") / model
+    train(TrainingConfig(str(data), str(out), model=model, image_size=32, epochs=epochs,
+                         batch_size=16, optimizer="adam", augment="none", seed=3))
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_cnn_run(tmp_path_factory, demo_dataset) -> Path:
+    """A small_cnn run (Flatten head: Grad-CAM) trained briefly on the demo shapes."""
+    return _train_run(tmp_path_factory, demo_dataset, "small_cnn")
+
+
+@pytest.fixture(scope="session")
+def gap_cnn_run(tmp_path_factory, demo_dataset) -> Path:
+    """A gap_cnn run (global-average-pooling head: CAM) trained briefly on the demo shapes."""
+    return _train_run(tmp_path_factory, demo_dataset, "gap_cnn", epochs=6)

@@ -1,0 +1,417 @@
+"""Training: from a dataset folder to a run folder, with progress, cancellation and best-model keeping.
+
+`train(config, listener, cancel)` scans the data, builds the model, streams batches with
+augmentation and fits, writing the run folder as it goes (see core.runs). Training modes are
+plain functions registered in `MODE_RUNNERS`; from-scratch CNNs use "scratch", transfer
+learning adds its own modes.
+
+Example:
+    result = train(TrainingConfig("data/cats_dogs", "runs/first", model="small_cnn", epochs=5))
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import time
+import warnings
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from core import atomic
+from core.progress import CancelToken, Cancelled, ProgressListener, notify
+from core.runs import (BEST_MODEL, CONFIG_FILE, FINAL_MODEL, HISTORY_FILE, LABELS_FILE,
+                       RUN_FORMAT_VERSION, SUMMARY_FILE, write_history)
+
+
+@dataclass
+class TrainingConfig:
+    """Everything a training run needs; saved into the run's config.json."""
+
+    data_dir: str
+    out_dir: str
+    model: str = "small_cnn"
+    image_size: int | None = None  # None: the model's default
+    epochs: int = 10
+    batch_size: int = 32
+    optimizer: str = "rmsprop"
+    learning_rate: float | None = None  # None: the optimizer's default
+    augment: object = "default"  # preset name, JSON file path, dict or AugmentationConfig
+    val_split: float = 0.2
+    test_split: float = 0.0
+    seed: int = 1337
+    early_stopping: int = 0  # patience in epochs; 0 turns it off
+    class_weights: bool = False
+    mode: str | None = None  # None: the model family's default mode
+    extra: dict = field(default_factory=dict)  # mode-specific options (transfer learning)
+
+    def validate(self) -> None:
+        checks = [
+            (self.epochs >= 1, f"Received epochs={self.epochs}; it must be at least 1."),
+            (self.batch_size >= 1, f"Received batch size {self.batch_size}; it must be at least 1."),
+            (0 <= self.val_split < 1, f"Received validation split {self.val_split}; "
+                                      "expected a fraction between 0 and 1, such as 0.2."),
+            (0 <= self.test_split < 1 and self.val_split + self.test_split < 1,
+             f"Received test split {self.test_split}; validation + test must stay below 1."),
+            (self.early_stopping >= 0, "Early-stopping patience cannot be negative."),
+            (self.image_size is None or self.image_size >= 8,
+             f"Received image size {self.image_size}; it must be at least 8 pixels."),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        if not isinstance(data["augment"], (str, dict)):
+            data["augment"] = self.augment.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainingConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+
+class TrainingError(ValueError):
+    """Training cannot start; the message says why and what to do."""
+
+
+class RunWriter:
+    """Owns a run folder while training: config, labels, history and models, all atomic."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.history: list[dict] = []
+        self.config: dict = {}
+        self.best_value: float | None = None
+        self.best_epoch: int | None = None
+
+    def start(self, config: dict, labels: list[str]) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        for stale in (BEST_MODEL, FINAL_MODEL, HISTORY_FILE, SUMMARY_FILE):
+            # A run folder that is reused starts clean, so old models never pass for new ones.
+            (self.path / stale).unlink(missing_ok=True)
+        self.config = config
+        atomic.write_json(self.path / LABELS_FILE, labels)
+        self.write_config()
+        write_history(self.path / HISTORY_FILE, [])
+
+    def write_config(self, **updates) -> None:
+        self.config.update(updates)
+        atomic.write_json(self.path / CONFIG_FILE, self.config)
+
+    def add_epoch(self, row: dict) -> None:
+        self.history.append(row)
+        write_history(self.path / HISTORY_FILE, self.history)
+
+    def save_model(self, model, name: str) -> None:
+        with atomic.atomic_path(self.path / name, suffix=".keras") as tmp:
+            model.save(tmp)
+
+    def write_summary(self, text: str) -> None:
+        atomic.write_text(self.path / SUMMARY_FILE, text)
+
+
+class _StopNow(Exception):
+    """Raised from a callback to leave model.fit within one batch."""
+
+
+def _keras_callback_base():
+    import keras
+
+    return keras.callbacks.Callback
+
+
+def make_run_callback(writer: RunWriter, listener: ProgressListener | None,
+                      cancel: CancelToken | None, stage: str, monitor: str, epoch_offset: int = 0):
+    """A Keras callback that reports progress, records history, keeps the best model and
+    stops within one batch when cancelled."""
+    base = _keras_callback_base()
+
+    class RunCallback(base):
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch = epoch
+            self._epoch_start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            notify(listener, "on_batch_end", epoch_offset + self._epoch, batch, _float_logs(logs))
+            if cancel is not None and cancel.cancelled:
+                raise _StopNow()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = _float_logs(logs)
+            seconds = time.perf_counter() - self._epoch_start
+            learning_rate = _current_learning_rate(self.model)
+            row = {"epoch": epoch_offset + epoch + 1, "stage": stage,
+                   "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
+                   "val_loss": logs.get("val_loss"), "val_accuracy": logs.get("val_accuracy"),
+                   "learning_rate": learning_rate, "seconds": round(seconds, 3)}
+            writer.add_epoch(row)
+            value = logs.get(monitor)
+            if value is not None and (writer.best_value is None or value > writer.best_value):
+                writer.best_value, writer.best_epoch = value, row["epoch"]
+                writer.save_model(self.model, BEST_MODEL)
+            writer.write_config(epochs_completed=row["epoch"],
+                                best={"epoch": writer.best_epoch, "monitor": monitor,
+                                      "value": writer.best_value})
+            notify(listener, "on_epoch_end", epoch_offset + epoch,
+                   {**logs, "seconds": seconds, "learning_rate": learning_rate})
+
+    return RunCallback()
+
+
+def _float_logs(logs) -> dict:
+    result = {}
+    for key, value in (logs or {}).items():
+        try:
+            result[key] = float(value)
+        except (TypeError, ValueError):
+            pass
+    return result
+
+
+def _current_learning_rate(model) -> float | None:
+    try:
+        return float(np.asarray(model.optimizer.learning_rate))
+    except Exception:
+        return None
+
+
+@dataclass
+class TrainingSession:
+    """What a mode runner gets: the resolved config, the scanned data and the run writer."""
+
+    config: TrainingConfig
+    scan: object  # core.datasets.DatasetScan
+    writer: RunWriter
+    image_size: int
+    augmentation: object  # AugmentationConfig
+    listener: ProgressListener | None
+    cancel: CancelToken
+    class_weight: dict | None
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.scan.classes)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.scan.classes)
+
+    @property
+    def monitor(self) -> str:
+        return "val_accuracy" if self.scan.samples("validation") else "accuracy"
+
+    def log(self, message: str) -> None:
+        notify(self.listener, "on_log", message)
+
+    def datasets(self, image_size: int | None = None, augment: bool = True):
+        """(train, validation or None) tf.data datasets of raw-pixel batches."""
+        from core.augmentation import build_augmenter
+        from core.pipeline import make_dataset
+
+        size = image_size or self.image_size
+        train = self.scan.samples("train")
+        augmenter = build_augmenter(self.augmentation, seed=self.config.seed) if augment else None
+        train_ds = make_dataset([s.path for s in train], [s.label for s in train], size,
+                                self.config.batch_size, is_native=self.scan.is_native,
+                                shuffle=True, augmenter=augmenter, seed=self.config.seed)
+        validation = self.scan.samples("validation")
+        val_ds = make_dataset([s.path for s in validation], [s.label for s in validation], size,
+                              self.config.batch_size, is_native=self.scan.is_native) \
+            if validation else None
+        return train_ds, val_ds
+
+    def fit(self, model, train_ds, val_ds, epochs: int, stage: str, epoch_offset: int = 0,
+            steps_per_epoch: int | None = None) -> None:
+        """model.fit with our callback; returns normally when cancelled or early-stopped."""
+        import keras
+
+        steps = steps_per_epoch or math.ceil(len(self.scan.samples("train")) / self.config.batch_size)
+        notify(self.listener, "on_stage", stage, epochs)
+        notify(self.listener, "on_train_begin", {
+            "epochs": epoch_offset + epochs, "initial_epoch": epoch_offset, "stage": stage,
+            "steps_per_epoch": steps, "run_dir": str(self.writer.path)})
+        callbacks = [make_run_callback(self.writer, self.listener, self.cancel, stage,
+                                       self.monitor, epoch_offset)]
+        if self.config.early_stopping:
+            stopper = keras.callbacks.EarlyStopping(
+                monitor="val_loss" if val_ds is not None else "loss",
+                patience=self.config.early_stopping)
+            callbacks.append(stopper)
+        try:
+            with warnings.catch_warnings():
+                # Our datasets have no known length until the first epoch ends: expected.
+                warnings.filterwarnings("ignore", message=".*ran out of data")
+                model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=0,
+                          shuffle=False, callbacks=callbacks, class_weight=self.class_weight)
+        except _StopNow:
+            self.log("Stopped by the user; the best model so far is kept.")
+            raise Cancelled("Stopped by the user.") from None
+        if self.config.early_stopping and getattr(callbacks[-1], "stopped_epoch", 0):
+            self.log(f"Early stopping: validation loss did not improve for "
+                     f"{self.config.early_stopping} epochs.")
+
+
+def run_scratch(session: TrainingSession):
+    """Train a from-scratch CNN end to end. Returns the trained model."""
+    from core.models import build_model, loss_for, make_optimizer, model_summary
+
+    config = session.config
+    rescale = session.augmentation.rescale or 1.0
+    model = build_model(config.model, session.num_classes, session.image_size, rescale=rescale)
+    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate),
+                  loss=loss_for(session.num_classes), metrics=["accuracy"])
+    session.writer.write_summary(model_summary(model) + "\n\n" + _data_summary(session))
+    session.writer.write_config(preprocessing={"input": "RGB pixels 0-255, resized by "
+                                               "bilinear with antialias", "rescale": rescale},
+                                num_params=int(model.count_params()))
+    train_ds, val_ds = session.datasets()
+    session.model = model  # so a cancelled run can still save its final state
+    session.fit(model, train_ds, val_ds, config.epochs, stage="train")
+    return model
+
+
+MODE_RUNNERS: dict[str, Callable[[TrainingSession], object]] = {"scratch": run_scratch}
+
+
+def _data_summary(session: TrainingSession) -> str:
+    lines = [f"Dataset: {session.scan.root} ({session.scan.layout})"]
+    for split, samples in session.scan.splits.items():
+        counts = np.bincount([s.label for s in samples], minlength=session.num_classes)
+        lines.append(f"  {split}: {len(samples)} images: " + ", ".join(
+            f"{label} {count}" for label, count in zip(session.labels, counts)))
+    return "\n".join(lines) + "\n"
+
+
+def _class_weight(scan, num_classes: int) -> dict:
+    counts = np.bincount([s.label for s in scan.samples("train")], minlength=num_classes)
+    total = counts.sum()
+    return {i: float(total / (num_classes * max(count, 1))) for i, count in enumerate(counts)}
+
+
+def _check_trainable(scan, config: TrainingConfig) -> None:
+    if len(scan.classes) < 2:
+        found = scan.classes[0] if scan.classes else "none"
+        raise TrainingError(f"{scan.root} has {len(scan.classes)} usable class ({found}); "
+                            "a classifier needs images of at least 2 classes.")
+    counts = np.bincount([s.label for s in scan.samples("train")], minlength=len(scan.classes))
+    missing = [scan.classes[i] for i, count in enumerate(counts) if count == 0]
+    if missing:
+        raise TrainingError(f"No training images for class(es) {', '.join(missing)}; add images "
+                            "or remove the folder(s).")
+
+
+def train(config: TrainingConfig, listener: ProgressListener | None = None,
+          cancel: CancelToken | None = None, scan=None) -> dict:
+    """Train a model as `config` says, writing the run folder `config.out_dir`.
+
+    Returns a dict: run_dir, status ("finished", "cancelled"), epochs_completed,
+    best_val_accuracy (or best training accuracy when there is no validation split).
+    Raises TrainingError / ValueError before any long work when the inputs are unusable.
+    """
+    import keras
+
+    from core.augmentation import load_augmentation
+    from core.datasets import scan_dataset
+    from core.models import get_model_spec
+
+    config.validate()
+    cancel = cancel or CancelToken()
+    spec = get_model_spec(config.model)
+    mode = config.mode or spec.modes[0]
+    if mode not in spec.modes:
+        raise TrainingError(f"Model {config.model!r} does not support mode {mode!r}; "
+                            f"choose one of: {', '.join(spec.modes)}.")
+    if mode not in MODE_RUNNERS:
+        raise TrainingError(f"Training mode {mode!r} is not available in this version.")
+    image_size = config.image_size or spec.default_image_size
+    if image_size < spec.min_image_size:
+        raise TrainingError(f"Received image size {image_size} for model {config.model!r}; it "
+                            f"needs at least {spec.min_image_size} px.")
+    augmentation = load_augmentation(config.augment)
+    if scan is None:
+        notify(listener, "on_log", f"Scanning {config.data_dir} ...")
+        scan = scan_dataset(config.data_dir, val_split=config.val_split,
+                            test_split=config.test_split, seed=config.seed,
+                            listener=listener, cancel=cancel)
+    _check_trainable(scan, config)
+    for warning in scan.warnings:
+        notify(listener, "on_log", "Note: " + warning)
+    out = Path(config.out_dir)
+    _check_output_folder(out, Path(config.data_dir))
+
+    keras.utils.set_random_seed(config.seed)
+    writer = RunWriter(out)
+    run_config = {
+        "format_version": RUN_FORMAT_VERSION,
+        "created": _dt.datetime.now().isoformat(timespec="seconds"),
+        "status": "running",
+        "model": config.model,
+        "family": spec.family,
+        "mode": mode,
+        "image_size": image_size,
+        "num_classes": len(scan.classes),
+        "labels": list(scan.classes),
+        "augmentation": augmentation.to_dict(),
+        "training": config.to_dict() | {"augment": augmentation.to_dict()},
+        "dataset": {"root": str(Path(config.data_dir).resolve()), "layout": scan.layout,
+                    "splits": scan.report()["splits"], "num_unreadable": len(scan.unreadable)},
+        "versions": _versions(),
+        "epochs_completed": 0,
+    }
+    writer.start(run_config, list(scan.classes))
+    session = TrainingSession(config=config, scan=scan, writer=writer, image_size=image_size,
+                              augmentation=augmentation, listener=listener, cancel=cancel,
+                              class_weight=_class_weight(scan, len(scan.classes))
+                              if config.class_weights else None)
+    session.model = None
+    status = "finished"
+    started = time.perf_counter()
+    try:
+        model = MODE_RUNNERS[mode](session)
+    except Cancelled:
+        status, model = "cancelled", session.model
+    except BaseException as error:
+        writer.write_config(status="failed", error=str(error))
+        raise
+    if model is not None:
+        writer.save_model(model, FINAL_MODEL)
+    best = writer.best_value
+    writer.write_config(status=status, seconds=round(time.perf_counter() - started, 2),
+                        finished=_dt.datetime.now().isoformat(timespec="seconds"))
+    result = {"run_dir": str(out), "status": status,
+              "epochs_completed": writer.config.get("epochs_completed", 0),
+              "best_epoch": writer.best_epoch, "monitor": session.monitor,
+              "best_val_accuracy": best if session.monitor == "val_accuracy" else None,
+              "best_accuracy": best, "seconds": writer.config["seconds"]}
+    notify(listener, "on_train_end", result)
+    return result
+
+
+def _check_output_folder(out: Path, data_dir: Path) -> None:
+    out_resolved, data_resolved = out.resolve(), data_dir.resolve()
+    if out_resolved == data_resolved or data_resolved in out_resolved.parents:
+        raise TrainingError(f"The output folder {out} is inside the dataset {data_dir}; choose a "
+                            "folder outside it (the dataset is never written to).")
+    if out.exists() and not out.is_dir():
+        raise TrainingError(f"The output path {out} is a file; choose a folder.")
+    if out.is_dir() and any(out.iterdir()) and not (out / CONFIG_FILE).exists():
+        raise TrainingError(f"The output folder {out} already holds other files; choose a new or "
+                            "empty folder (or an earlier run folder to replace it).")
+    parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    if not os.access(parent, os.W_OK):
+        raise TrainingError(f"Cannot write to {parent}; choose an output folder you can write to.")
+
+
+def _versions() -> dict:
+    import keras
+    import tensorflow as tf
+
+    from core import __version__
+
+    return {"app": __version__, "keras": keras.__version__, "tensorflow": tf.__version__}
