@@ -70,6 +70,12 @@ def _load_transfer_models() -> None:
         import core.backbones  # noqa: F401
 
 
+def register_custom_objects() -> None:
+    """Import the modules whose custom layers saved models may contain (backbone
+    preprocessing), so that `keras.models.load_model` finds them in safe mode."""
+    _load_transfer_models()
+
+
 def check_image_size(name: str, image_size: int) -> None:
     spec = get_model_spec(name)
     if image_size < spec.min_image_size:

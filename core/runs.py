@@ -96,6 +96,9 @@ class Run:
     def load_model(self, which: str = "best"):
         import keras
 
+        from core.models import register_custom_objects
+
+        register_custom_objects()
         path = self.model_path(which)
         try:
             # safe_mode refuses models that would run arbitrary Python code (Lambda layers).

@@ -279,6 +279,14 @@ def run_scratch(session: TrainingSession):
 MODE_RUNNERS: dict[str, Callable[[TrainingSession], object]] = {"scratch": run_scratch}
 
 
+def _load_mode_runners() -> None:
+    # Transfer-learning modes register themselves in MODE_RUNNERS when imported.
+    import importlib.util
+
+    if importlib.util.find_spec("core.transfer") is not None:
+        import core.transfer  # noqa: F401
+
+
 def _data_summary(session: TrainingSession) -> str:
     lines = [f"Dataset: {session.scan.root} ({session.scan.layout})"]
     for split, samples in session.scan.splits.items():
@@ -327,6 +335,7 @@ def train(config: TrainingConfig, listener: ProgressListener | None = None,
     if mode not in spec.modes:
         raise TrainingError(f"Model {config.model!r} does not support mode {mode!r}; "
                             f"choose one of: {', '.join(spec.modes)}.")
+    _load_mode_runners()
     if mode not in MODE_RUNNERS:
         raise TrainingError(f"Training mode {mode!r} is not available in this version.")
     image_size = config.image_size or spec.default_image_size
@@ -335,7 +344,6 @@ def train(config: TrainingConfig, listener: ProgressListener | None = None,
                             f"needs at least {spec.min_image_size} px.")
     augmentation = load_augmentation(config.augment)
     if scan is None:
-        notify(listener, "on_log", f"Scanning {config.data_dir} ...")
         scan = scan_dataset(config.data_dir, val_split=config.val_split,
                             test_split=config.test_split, seed=config.seed,
                             listener=listener, cancel=cancel)

@@ -1,0 +1,314 @@
+"""The headless command line: everything the GUI does, scriptable.
+
+    python main.py inspect DATA [--json]
+    python main.py train DATA --out RUN [--model NAME] [--epochs N] ... [--json]
+    python main.py evaluate RUN DATA [--json]
+    python main.py predict RUN PATH... [--cam DIR] [--json]
+    python main.py augment-preview IMAGE --out PNG [--config PRESET|JSON] [--n 9] [--seed S]
+    python main.py runs [ROOT] [--json]
+    python main.py demo DEST
+
+Bad arguments or unusable data exit with status 2 and one clear line on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.progress import Cancelled, PrintListener
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A problem with the user's arguments or data: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of usage + error
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python main.py",
+                     description="Image Classifier Studio: train, evaluate and demo image "
+                                 "classifiers. Run without arguments to open the app.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("inspect", help="check a dataset folder: layout, classes, counts, problems")
+    p.add_argument("data", help="dataset folder")
+    p.add_argument("--val-split", type=float, default=0.2, help="validation fraction (default 0.2)")
+    p.add_argument("--test-split", type=float, default=0.0, help="test fraction (default 0)")
+    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("train", help="train a model into a run folder")
+    p.add_argument("data", help="dataset folder")
+    p.add_argument("--out", required=True, help="run folder to create (or replace)")
+    p.add_argument("--model", default="small_cnn", help="model name (see 'models')")
+    p.add_argument("--mode", default=None,
+                   help="training mode (scratch; transfer models: bottleneck, frozen, finetune, fusion)")
+    p.add_argument("--image-size", type=int, default=None, help="input size in px (default: model's)")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--optimizer", default="rmsprop", help="rmsprop, adam, sgd or adadelta")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: optimizer's)")
+    p.add_argument("--augment", default="default",
+                   help="augmentation preset (none, light, default, strong) or JSON file")
+    p.add_argument("--val-split", type=float, default=0.2)
+    p.add_argument("--test-split", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without validation improvement (0: off)")
+    p.add_argument("--class-weights", action="store_true",
+                   help="weight classes inversely to their size (imbalanced data)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _add_transfer_arguments(p)
+
+    p = sub.add_parser("evaluate", help="evaluate a run on a labelled folder")
+    p.add_argument("run", help="run folder")
+    p.add_argument("data", help="class folders, or a split tree (uses test/, else validation/)")
+    p.add_argument("--which", choices=("best", "final"), default="best")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("predict", help="classify images or folders with a run")
+    p.add_argument("run", help="run folder")
+    p.add_argument("paths", nargs="+", help="image files or folders")
+    p.add_argument("--cam", metavar="DIR", help="write a heatmap overlay per image into DIR")
+    p.add_argument("--opacity", type=float, default=0.5, help="heatmap opacity 0-1 (default 0.5)")
+    p.add_argument("--threshold", type=float, default=0.0,
+                   help="leave pixels with heat below this (0-1) uncoloured")
+    p.add_argument("--top", type=int, default=5, help="how many ranked labels to show")
+    p.add_argument("--which", choices=("best", "final"), default="best")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("augment-preview", help="write a grid of augmented versions of an image")
+    p.add_argument("image")
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--config", default="default", help="preset name or JSON file")
+    p.add_argument("--n", type=int, default=9, help="number of tiles")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--size", type=int, default=224, help="tile size in px")
+
+    p = sub.add_parser("runs", help="list training runs with their best validation accuracy")
+    p.add_argument("root", nargs="?", default="runs", help="folder holding run folders")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("models", help="list the available models")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("demo", help="generate the built-in demo dataset")
+    p.add_argument("dest", help="folder to create")
+    p.add_argument("--per-class", type=int, default=60)
+    return parser
+
+
+def _add_transfer_arguments(parser) -> None:
+    """Options of transfer-learning modes; registered by core.transfer when present."""
+    import importlib.util
+
+    if importlib.util.find_spec("core.transfer") is not None:
+        from core.transfer import add_cli_arguments
+
+        add_cli_arguments(parser)
+
+
+def _transfer_extra(args) -> dict:
+    import importlib.util
+
+    if importlib.util.find_spec("core.transfer") is not None:
+        from core.transfer import extra_from_cli
+
+        return extra_from_cli(args)
+    return {}
+
+
+def _emit(args, payload, text: str) -> None:
+    print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else text)
+
+
+def cmd_inspect(args) -> int:
+    from core.datasets import scan_dataset
+
+    listener = None if args.json else PrintListener()
+    scan = scan_dataset(args.data, val_split=args.val_split, test_split=args.test_split,
+                        seed=args.seed, listener=listener)
+    report = scan.report()
+    lines = [f"Dataset {report['root']}", f"  layout: {report['layout']}",
+             f"  classes ({len(report['classes'])}): {', '.join(report['classes'])}",
+             f"  images: {report['num_images']}"]
+    for split, counts in report["splits"].items():
+        lines.append(f"  {split}: " + ", ".join(f"{c} {n}" for c, n in counts.items()))
+    size = report["image_size"]
+    if size:
+        lines.append(f"  image size (w x h): min {size['min']}, median {size['median']}, "
+                     f"max {size['max']}")
+    lines.append(f"  suggested input size: {report['suggested_input_size']} px")
+    for item in report["unreadable"]:
+        lines.append(f"  unreadable: {item['path']}: {item['reason']}")
+    for warning in report["warnings"]:
+        lines.append(f"  warning: {warning}")
+    _emit(args, report, "\n".join(lines))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from core.training import TrainingConfig, train
+
+    config = TrainingConfig(
+        data_dir=args.data, out_dir=args.out, model=args.model, image_size=args.image_size,
+        epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
+        learning_rate=args.lr, augment=args.augment, val_split=args.val_split,
+        test_split=args.test_split, seed=args.seed, early_stopping=args.early_stopping,
+        class_weights=args.class_weights, mode=args.mode, extra=_transfer_extra(args))
+    result = train(config, listener=PrintListener())
+    best = result.get("best_val_accuracy")
+    text = (f"Run saved in {result['run_dir']} ({result['status']}, "
+            f"{result['epochs_completed']} epochs, {result['seconds']:.1f}s)"
+            + (f"; best validation accuracy {best:.4f}" if best is not None else ""))
+    _emit(args, result, text)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from core.evaluation import evaluate_run
+
+    report = evaluate_run(args.run, args.data, listener=None if args.json else PrintListener(),
+                          which=args.which)
+    lines = [f"accuracy {report['accuracy']:.4f}  loss {report['loss']:.4f}  "
+             f"n {report['n']} ({report['split']})", "per class (precision / recall / F1):"]
+    for label, scores in report["per_class"].items():
+        lines.append(f"  {label}: {scores['precision']:.3f} / {scores['recall']:.3f} / "
+                     f"{scores['f1']:.3f}  ({scores['support']} images)")
+    lines.append("confusion (rows: true, columns: predicted): " + json.dumps(report["confusion"]))
+    for item in report["misclassified"][:20]:
+        lines.append(f"  wrong: {item['path']}: {item['true']} -> {item['predicted']} "
+                     f"({item['probability']:.3f})")
+    _emit(args, report, "\n".join(lines))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from core.datasets import collect_images
+    from core.imageio import read_image
+    from core.prediction import Predictor, save_heatmap_overlay
+
+    files, skipped = collect_images(args.paths)
+    if not files:
+        raise UsageError("No images found in " + ", ".join(args.paths) + "."
+                         + (f" ({skipped[0][0]}: {skipped[0][1]})" if skipped else ""))
+    if args.cam and not 0.0 <= args.opacity <= 1.0:
+        raise UsageError(f"Received --opacity {args.opacity}; expected a value between 0 and 1.")
+    predictor = Predictor(args.run, which=args.which)
+    results = predictor.predict_paths(files, top_k=args.top)
+    results += [{"path": str(p), "label": None, "probability": None, "top": [], "error": reason}
+                for p, reason in skipped]
+    for result in results:
+        result["cam"] = None
+        if args.cam and result["label"] is not None:
+            path, method = save_heatmap_overlay(predictor, read_image(result["path"]), result,
+                                                Path(args.cam), args.opacity, args.threshold)
+            result["cam"], result["cam_method"] = str(path), method
+        result.pop("class_index", None)
+    lines = []
+    for result in results:
+        if result["label"] is None:
+            lines.append(f"{result['path']}: skipped ({result['error']})")
+        else:
+            ranked = ", ".join(f"{label} {p:.3f}" for label, p in result["top"])
+            lines.append(f"{result['path']}: {result['label']} ({result['probability']:.3f})  "
+                         f"[{ranked}]" + (f"  heatmap: {result['cam']}" if result["cam"] else ""))
+    _emit(args, results, "\n".join(lines))
+    return 0
+
+
+def cmd_augment_preview(args) -> int:
+    import cv2
+
+    from core import atomic
+    from core.augmentation import load_augmentation, make_grid, preview
+    from core.imageio import read_image
+
+    if not 1 <= args.n <= 64:
+        raise UsageError(f"Received --n {args.n}; expected between 1 and 64 tiles.")
+    config = load_augmentation(args.config)
+    tiles = preview(read_image(args.image), config, n=args.n, seed=args.seed, size=args.size)
+    grid = make_grid(tiles)
+    out = Path(args.out)
+    ok, encoded = cv2.imencode(out.suffix or ".png", cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise UsageError(f"Cannot write {out}: use a .png or .jpg file name.")
+    atomic.write_bytes(out, encoded.tobytes())
+    print(f"Wrote {len(tiles)} augmented versions to {out}")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from core.runs import list_runs
+
+    runs = list_runs(args.root)
+    lines = [f"{'run':30} {'model':16} {'status':10} {'epochs':>6} {'best val acc':>12}"]
+    for run in runs:
+        acc = "-" if run.best_val_accuracy is None else f"{run.best_val_accuracy:.4f}"
+        lines.append(f"{run.name:30} {run.model:16} {run.status:10} {run.epochs:>6} {acc:>12}")
+    if not runs:
+        lines = [f"No runs in {args.root}."]
+    _emit(args, [run.to_dict() for run in runs], "\n".join(lines))
+    return 0
+
+
+def cmd_models(args) -> int:
+    from core.models import available_models
+
+    specs = available_models()
+    payload = [{"name": s.name, "title": s.title, "family": s.family, "modes": list(s.modes),
+                "default_image_size": s.default_image_size, "description": s.description}
+               for s in specs]
+    text = "\n".join(f"{s.name:18} {s.family:9} {s.default_image_size:>4}px  {s.description}"
+                     for s in specs)
+    _emit(args, payload, text)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from core.demo import make_demo_dataset
+
+    path = make_demo_dataset(args.dest, images_per_class=args.per_class)
+    print(f"Demo dataset written to {path}")
+    return 0
+
+
+COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "evaluate": cmd_evaluate,
+            "predict": cmd_predict, "augment-preview": cmd_augment_preview, "runs": cmd_runs,
+            "models": cmd_models, "demo": cmd_demo}
+
+
+NEEDS_TENSORFLOW = {"train", "evaluate", "predict", "augment-preview"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return 0
+        if args.command in NEEDS_TENSORFLOW:
+            from core.tf_runtime import load_tensorflow
+
+            load_tensorflow()
+        return COMMANDS[args.command](args)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError) as error:
+        # Our own errors (DatasetError, TrainingError, RunError, ...) are ValueErrors whose
+        # message is already a sentence for the user.
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except (Cancelled, KeyboardInterrupt):
+        print("Stopped.", file=sys.stderr)
+        return 130

@@ -1,0 +1,137 @@
+"""Prediction with a trained run: ranked labels, probabilities and a heatmap per image.
+
+A `Predictor` loads the run's model once and reuses it (and its heatmap explainer) for
+every image, so dragging many photos in stays fast.
+
+Example:
+    predictor = Predictor("runs/first")
+    for result in predictor.predict_paths(["cat.jpg"]):
+        print(result["label"], result["probability"])
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from core.runs import Run
+
+
+def probabilities_from_outputs(outputs: np.ndarray) -> np.ndarray:
+    """Model outputs to (N, C) class probabilities (a sigmoid unit becomes two columns)."""
+    outputs = np.asarray(outputs, np.float64)
+    if outputs.ndim == 1:
+        outputs = outputs[:, None]
+    if outputs.shape[1] == 1:
+        outputs = np.concatenate([1.0 - outputs, outputs], axis=1)
+    return outputs
+
+
+def ranked(labels: Sequence[str], probs: np.ndarray, top_k: int = 5) -> list[list]:
+    order = np.argsort(-probs)[:top_k]
+    return [[labels[i], round(float(probs[i]), 6)] for i in order]
+
+
+class Predictor:
+    """A loaded run, ready to classify and explain images."""
+
+    def __init__(self, run: Run | str | os.PathLike, which: str = "best", batch_size: int = 32):
+        self.run = run if isinstance(run, Run) else Run.open(run)
+        self.model = self.run.load_model(which)
+        self.labels = self.run.labels
+        self.image_size = self.run.image_size
+        self.batch_size = batch_size
+        self._explainer = None
+
+    def predict_batch(self, batch: np.ndarray) -> np.ndarray:
+        """A float32 batch as `core.pipeline` makes it -> (N, C) probabilities."""
+        if len(batch) == 0:
+            return np.zeros((0, len(self.labels)))
+        return probabilities_from_outputs(self.model.predict_on_batch(batch))
+
+    def predict_arrays(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """Decoded uint8 RGB images of any size -> (N, C) probabilities."""
+        from core.pipeline import prepare_arrays
+
+        probs = [self.predict_batch(prepare_arrays(images[i:i + self.batch_size], self.image_size))
+                 for i in range(0, len(images), self.batch_size)]
+        return np.concatenate(probs) if probs else np.zeros((0, len(self.labels)))
+
+    def predict_paths(self, paths: Sequence[str | os.PathLike], listener=None, cancel=None,
+                      top_k: int = 5) -> list[dict]:
+        """Classify image files. Unreadable files get an "error" entry instead of a label."""
+        from core.imageio import ImageReadError, read_image
+        from core.progress import notify
+
+        results = []
+        notify(listener, "on_stage", "predict", len(paths))
+        for start in range(0, len(paths), self.batch_size):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            chunk = paths[start:start + self.batch_size]
+            images, readable = [], []
+            entries = []
+            for path in chunk:
+                entry = {"path": str(path), "label": None, "probability": None, "top": [],
+                         "error": None}
+                try:
+                    images.append(read_image(path))
+                    readable.append(entry)
+                except ImageReadError as error:
+                    entry["error"] = error.reason
+                entries.append(entry)
+            for entry, probs in zip(readable, self.predict_arrays(images)):
+                best = int(np.argmax(probs))
+                entry.update(label=self.labels[best], probability=round(float(probs[best]), 6),
+                             top=ranked(self.labels, probs, top_k), class_index=best)
+            results.extend(entries)
+            notify(listener, "on_step", len(results), len(paths))
+        return results
+
+    @property
+    def explainer(self):
+        if self._explainer is None:
+            from core.heatmaps import HeatmapExplainer
+
+            self._explainer = HeatmapExplainer(self.model)
+        return self._explainer
+
+    def explain(self, image: np.ndarray, class_index: int | None = None):
+        """Heatmap (image's H x W, float in [0, 1]) for `class_index` (default: predicted) and the
+        method used ("cam" or "gradcam")."""
+        import cv2
+
+        from core.pipeline import prepare_arrays
+
+        batch = prepare_arrays([image], self.image_size)
+        # class_index None: the explainer explains the predicted class in the same forward pass.
+        heatmap = self.explainer.explain(batch, class_index)
+        heatmap = cv2.resize(np.asarray(heatmap, np.float32), (image.shape[1], image.shape[0]),
+                             interpolation=cv2.INTER_LINEAR)
+        return np.clip(heatmap, 0.0, 1.0), self.explainer.method
+
+
+def save_heatmap_overlay(predictor: Predictor, image: np.ndarray, result: dict, out_dir: Path,
+                         opacity: float = 0.5, threshold: float = 0.0) -> tuple[Path, str]:
+    """Write the annotated CAM / Grad-CAM overlay of one prediction; returns (path, method)."""
+    import cv2
+
+    from core import atomic
+    from core.heatmaps import annotate, overlay
+
+    heatmap, method = predictor.explain(image, result.get("class_index"))
+    picture = annotate(overlay(image, heatmap, opacity=opacity, threshold=threshold),
+                       result["label"], result["probability"])
+    stem = Path(result["path"]).stem
+    out_path = Path(out_dir) / f"{stem}_{method}.png"
+    index = 1
+    while out_path.exists():
+        index += 1
+        out_path = Path(out_dir) / f"{stem}_{method}_{index}.png"
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError(f"Could not encode the heatmap for {result['path']}.")
+    atomic.write_bytes(out_path, encoded.tobytes())
+    return out_path, method
