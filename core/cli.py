@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="generate the built-in demo dataset")
     p.add_argument("dest", help="folder to create")
-    p.add_argument("--per-class", type=int, default=60)
+    p.add_argument("--per-class", type=int, default=100, help="images per class (default 100)")
     return parser
 
 

@@ -97,8 +97,9 @@ def make_dataset(paths: Sequence[str], labels: Sequence[int] | None, image_size:
     dataset = dataset.map(lambda image, ok, *label: (image, *label))
     dataset = dataset.batch(batch_size)
     if augmenter is not None:
-        dataset = dataset.map(lambda images, *label: (augmenter(images), *label),
-                              num_parallel_calls=autotune, deterministic=False)
+        # Sequential on purpose: parallel calls can read the same random state and repeat a
+        # transform. Each call is vectorised over the batch and uses both cores anyway.
+        dataset = dataset.map(lambda images, *label: (augmenter(images), *label))
     if labels is None:
         dataset = dataset.map(lambda images: images)
     return dataset.prefetch(autotune)

@@ -73,8 +73,12 @@ class PrintListener(ProgressListener):
     def _print(self, text: str) -> None:
         print(text, file=self._stream, flush=True)
 
+    UNITS = {"scan": "files", "extract": "images", "evaluate": "images", "predict": "images"}
+
     def on_stage(self, name, total=None):
-        self._print(f"[{name}]" + (f" {total} items" if total else ""))
+        unit = self.UNITS.get(name, "epochs")
+        self._print(f"[{name}]" + (f" {total} {unit}" if total else ""))
+        self._last_step_print = -1
 
     def on_step(self, done, total):
         # About ten lines per stage, not one per image.

@@ -31,6 +31,9 @@ def load_tensorflow():
         try:
             import keras  # noqa: F401
             import tensorflow as tf
+
+            # Probing for GPUs logs a CUDA error on machines without one; do it now, quietly.
+            tf.config.list_physical_devices()
         finally:
             if saved is not None:
                 os.dup2(saved, 2)
