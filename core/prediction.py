@@ -37,12 +37,17 @@ def ranked(labels: Sequence[str], probs: np.ndarray, top_k: int = 5) -> list[lis
 class Predictor:
     """A loaded run, ready to classify and explain images."""
 
-    def __init__(self, run: Run | str | os.PathLike, which: str = "best", batch_size: int = 32):
+    def __init__(self, run: Run | str | os.PathLike, which: str = "best", batch_size: int = 32,
+                 feature_layer: str | None = None):
         self.run = run if isinstance(run, Run) else Run.open(run)
         self.model = self.run.load_model(which)
         self.labels = self.run.labels
         self.image_size = self.run.image_size
         self.batch_size = batch_size
+        # Which feature map heatmaps explain: for fusion runs, the base chosen at training
+        # (--fusion-base, recorded in config.json) unless the caller picks another.
+        self.feature_layer = feature_layer or (self.run.config.get("heatmap") or {}).get(
+            "feature_layer")
         self._explainer = None
 
     def predict_batch(self, batch: np.ndarray) -> np.ndarray:
@@ -95,7 +100,7 @@ class Predictor:
         if self._explainer is None:
             from core.heatmaps import HeatmapExplainer
 
-            self._explainer = HeatmapExplainer(self.model)
+            self._explainer = HeatmapExplainer(self.model, feature_layer=self.feature_layer)
         return self._explainer
 
     def explain(self, image: np.ndarray, class_index: int | None = None):
@@ -113,6 +118,9 @@ class Predictor:
         return np.clip(heatmap, 0.0, 1.0), self.explainer.method
 
 
+MIN_OVERLAY_SIDE = 320
+
+
 def save_heatmap_overlay(predictor: Predictor, image: np.ndarray, result: dict, out_dir: Path,
                          opacity: float = 0.5, threshold: float = 0.0) -> tuple[Path, str]:
     """Write the annotated CAM / Grad-CAM overlay of one prediction; returns (path, method)."""
@@ -122,6 +130,11 @@ def save_heatmap_overlay(predictor: Predictor, image: np.ndarray, result: dict, 
     from core.heatmaps import annotate, overlay
 
     heatmap, method = predictor.explain(image, result.get("class_index"))
+    scale = MIN_OVERLAY_SIDE / max(image.shape[:2])
+    if scale > 1:  # small images (e.g. 32 px signs) are enlarged so the label stays readable
+        size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+        heatmap = cv2.resize(heatmap, size, interpolation=cv2.INTER_LINEAR)
     picture = annotate(overlay(image, heatmap, opacity=opacity, threshold=threshold),
                        result["label"], result["probability"])
     stem = Path(result["path"]).stem
