@@ -1,0 +1,300 @@
+"""One labelled control per knob of the engine's `AugmentationConfig`, plus presets.
+
+The knobs are listed in `KNOBS` with a label, a range and a plain-language tooltip. Every
+field of `AugmentationConfig` must have an entry (a test checks it); a field the engine adds
+later still gets a generic control, so nothing is ever hidden from the user.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QLabel,
+                               QSlider, QWidget)
+
+from core.augmentation import FILL_MODES, PRESETS, AugmentationConfig
+
+PRESET_WORDS = {
+    "none": "No changes: the model sees every picture as it is.",
+    "light": "Small turns, shifts and zooms, and mirroring. Safe for most pictures.",
+    "default": "The classic recipe: turns up to 40\u00b0, shifts and zooms of 20%, mirroring.",
+    "strong": "Bigger changes, including brightness and contrast. For small datasets.",
+}
+CUSTOM = "custom"
+
+FILL_WORDS = {
+    "nearest": "Stretch the edge",
+    "constant": "Plain grey",
+    "reflect": "Mirror image",
+    "wrap": "Repeat (tiles)",
+}
+
+
+@dataclass(frozen=True)
+class Knob:
+    """How one config field is shown.
+
+    kind: "slider" (number), "pair" (symmetric range around 1 stored as [1-x, 1+x] or None),
+    "check" (bool), "choice" (str from `choices`), "scale" (rescale multiplier).
+    For sliders the control moves in `step` units between `low` and `high`; `percent` shows
+    fractions as percentages.
+    """
+
+    label: str
+    tooltip: str
+    kind: str = "slider"
+    low: float = 0.0
+    high: float = 1.0
+    step: float = 0.01
+    unit: str = ""
+    percent: bool = False
+
+
+KNOBS: dict[str, Knob] = {
+    "rotation_range": Knob("Rotate up to", "Turns each picture by a random angle, up to this many "
+                           "degrees either way. Good when objects can appear tilted.",
+                           low=0, high=180, step=1, unit="\u00b0"),
+    "width_shift_range": Knob("Shift sideways", "Moves each picture left or right by up to this "
+                              "share of its width, so the object is not always centred.",
+                              high=0.5, percent=True),
+    "height_shift_range": Knob("Shift up/down", "Moves each picture up or down by up to this "
+                               "share of its height.", high=0.5, percent=True),
+    "shear_range": Knob("Slant (shear)", "Slants each picture by up to this many degrees, like "
+                        "pushing the top sideways. Small values are subtle.",
+                        low=0, high=45, step=0.1, unit="\u00b0"),
+    "zoom_range": Knob("Zoom in/out", "Zooms each picture in or out by up to this share. "
+                       "Helps when objects appear at different sizes.", high=0.5, percent=True),
+    "horizontal_flip": Knob("Mirror left\u2013right", "Randomly mirrors half of the pictures. Fine "
+                            "for most photos; turn it off for text or signs with arrows.",
+                            kind="check"),
+    "vertical_flip": Knob("Flip upside down", "Randomly turns half of the pictures upside down. "
+                          "Only for things without a natural up, like cells or satellite photos.",
+                          kind="check"),
+    "fill_mode": Knob("Fill empty edges with", "Turning or shifting a picture uncovers empty "
+                      "corners; this says what to paint there.", kind="choice"),
+    "cval": Knob("Fill grey level", "The grey level (0 black \u2013 255 white) used when empty "
+                 "edges are filled with a plain colour.", low=0, high=255, step=1),
+    "brightness_range": Knob("Brightness \u00b1", "Makes each picture randomly darker or "
+                             "brighter by up to this share. 0 turns it off.", kind="pair",
+                             high=0.6, percent=True),
+    "contrast_range": Knob("Contrast \u00b1", "Randomly raises or lowers contrast by up to this "
+                           "share. 0 turns it off.", high=1.0, percent=True),
+    "rescale": Knob("Pixel scale", "How the model scales pixel values before learning. Keep "
+                    "1/255 unless you know why; it does not change the preview.", kind="scale"),
+}
+
+
+class _SliderKnob(QWidget):
+    """A slider with its value shown beside it, mapping slider steps to a float."""
+
+    changed = Signal()
+
+    def __init__(self, name: str, knob: Knob) -> None:
+        super().__init__()
+        self._knob = knob
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName(f"{name}Slider")
+        self.slider.setRange(round(knob.low / knob.step), round(knob.high / knob.step))
+        self.slider.setPageStep(max(1, round(0.1 * (knob.high - knob.low) / knob.step)))
+        self.slider.setToolTip(knob.tooltip)
+        self.slider.setAccessibleName(knob.label)
+        self.value_label = QLabel()
+        self.value_label.setObjectName("knobValue")
+        self.value_label.setMinimumWidth(48)
+        self.value_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.slider, 0, 0)
+        layout.addWidget(self.value_label, 0, 1)
+        self.slider.valueChanged.connect(self._on_slider)
+        self._show()
+
+    def value(self) -> float:
+        return round(self.slider.value() * self._knob.step, 6)
+
+    def set_value(self, value: float) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setValue(round(float(value) / self._knob.step))
+        self.slider.blockSignals(False)
+        self._show()
+
+    def _show(self) -> None:
+        value = self.value()
+        if self._knob.percent:
+            text = f"{value:.0%}" if value else "off"
+        elif self._knob.step < 1:
+            text = f"{value:.1f}{self._knob.unit}" if value else "off"
+        else:
+            text = f"{value:.0f}{self._knob.unit}"
+            if not value and self._knob.unit:
+                text = "off"
+        self.value_label.setText(text)
+
+    @Slot(int)
+    def _on_slider(self, _value: int) -> None:
+        self._show()
+        self.changed.emit()
+
+
+class QtAugmentControls(QWidget):
+    """Preset chooser and knobs. `configChanged(dict, str)` sends the config and preset name."""
+
+    configChanged = Signal(dict, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("augmentControls")
+        self._config = PRESETS["default"].to_dict()
+        self._editors: dict[str, QWidget] = {}
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(9)
+        grid.setColumnStretch(1, 1)
+
+        self.preset_combo = QComboBox()
+        self.preset_combo.setObjectName("augmentPresetCombo")
+        self.preset_combo.setToolTip("Ready-made settings. Pick one, then adjust any slider.")
+        self.preset_combo.setAccessibleName("Augmentation preset")
+        for name in PRESETS:
+            self.preset_combo.addItem(name.capitalize(), name)
+            self.preset_combo.setItemData(self.preset_combo.count() - 1, PRESET_WORDS.get(name, ""),
+                                          Qt.ItemDataRole.ToolTipRole)
+        self.preset_combo.addItem("Custom", CUSTOM)
+        self.preset_combo.setItemData(self.preset_combo.count() - 1, "Your own settings.",
+                                      Qt.ItemDataRole.ToolTipRole)
+        self.preset_combo.activated.connect(self._on_preset_chosen)
+        preset_label = QLabel("Preset")
+        preset_label.setObjectName("knobLabel")
+        grid.addWidget(preset_label, 0, 0)
+        grid.addWidget(self.preset_combo, 0, 1)
+        self.preset_note = QLabel()
+        self.preset_note.setObjectName("presetNote")
+        self.preset_note.setWordWrap(True)
+        grid.addWidget(self.preset_note, 1, 0, 1, 2)
+
+        row = 2
+        for field in dataclasses.fields(AugmentationConfig):
+            knob = KNOBS.get(field.name) or Knob(field.name.replace("_", " ").capitalize(),
+                                                 f"Engine setting {field.name}.", high=1.0)
+            label = QLabel(knob.label)
+            label.setObjectName("knobLabel")
+            label.setToolTip(knob.tooltip)
+            editor = self._make_editor(field.name, knob)
+            label.setBuddy(editor)
+            grid.addWidget(label, row, 0)
+            grid.addWidget(editor, row, 1)
+            self._editors[field.name] = editor
+            row += 1
+        grid.setRowStretch(row, 1)
+        self.set_config(self._config, "default")
+
+    # -- editors ---------------------------------------------------------------------------
+    def _make_editor(self, name: str, knob: Knob) -> QWidget:
+        if knob.kind == "check":
+            editor = QCheckBox("off")
+            editor.setObjectName(f"{name}Check")
+            editor.toggled.connect(lambda on, box=editor: box.setText("on" if on else "off"))
+            editor.toggled.connect(lambda *args: self._on_edited(name))
+        elif knob.kind == "choice":
+            editor = QComboBox()
+            editor.setObjectName(f"{name}Combo")
+            for mode in FILL_MODES:
+                editor.addItem(FILL_WORDS.get(mode, mode), mode)
+            editor.currentIndexChanged.connect(lambda *args: self._on_edited(name))
+        elif knob.kind == "scale":
+            editor = QComboBox()
+            editor.setObjectName(f"{name}Combo")
+            editor.addItem("1/255 (standard)", 1 / 255)
+            editor.addItem("1 (keep 0\u2013255)", 1.0)
+            editor.currentIndexChanged.connect(lambda *args: self._on_edited(name))
+        elif knob.kind in ("slider", "pair"):
+            editor = _SliderKnob(name, knob)
+            editor.changed.connect(lambda: self._on_edited(name))
+        else:
+            editor = QDoubleSpinBox()
+            editor.valueChanged.connect(lambda *args: self._on_edited(name))
+        if isinstance(editor, QComboBox):
+            editor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            editor.setMinimumContentsLength(8)
+        editor.setToolTip(knob.tooltip)
+        editor.setAccessibleName(knob.label)
+        return editor
+
+    def editor(self, name: str) -> QWidget:
+        """The control for config field `name` (for tests and keyboard focus)."""
+        return self._editors[name]
+
+    def config(self) -> dict:
+        return dict(self._config)
+
+    def preset(self) -> str:
+        return self.preset_combo.currentData()
+
+    def set_config(self, config: dict, preset: str = CUSTOM) -> None:
+        """Show `config` (an `AugmentationConfig.to_dict()`) without emitting a change."""
+        self._config = dict(config)
+        for name, editor in self._editors.items():
+            editor.blockSignals(True)
+            self._write_editor(name, editor, config.get(name))
+            editor.blockSignals(False)
+        index = self.preset_combo.findData(preset if preset else CUSTOM)
+        self.preset_combo.setCurrentIndex(index if index >= 0 else self.preset_combo.count() - 1)
+        self._update_dependent()
+
+    def _write_editor(self, name: str, editor: QWidget, value) -> None:
+        knob = KNOBS.get(name)
+        if isinstance(editor, QCheckBox):
+            editor.setChecked(bool(value))
+            editor.setText("on" if value else "off")
+        elif isinstance(editor, _SliderKnob):
+            if knob is not None and knob.kind == "pair":
+                value = 0.0 if not value else max(1 - value[0], value[1] - 1)
+            elif isinstance(value, (list, tuple)):  # zoom given as [low, high]
+                value = max(1 - value[0], value[1] - 1)
+            editor.set_value(value or 0.0)
+        elif isinstance(editor, QComboBox):
+            index = editor.findData(value)
+            if index < 0 and isinstance(value, float):
+                index = next((i for i in range(editor.count())
+                              if abs(editor.itemData(i) - value) < 1e-9), -1)
+            if index < 0:
+                editor.addItem(f"{value:g} (custom)", value)
+                index = editor.count() - 1
+            editor.setCurrentIndex(index)
+        elif isinstance(editor, QDoubleSpinBox):
+            editor.setValue(float(value or 0))
+
+    def _read_editor(self, name: str, editor: QWidget):
+        knob = KNOBS.get(name)
+        if isinstance(editor, QCheckBox):
+            return editor.isChecked()
+        if isinstance(editor, _SliderKnob):
+            value = editor.value()
+            if knob is not None and knob.kind == "pair":
+                return None if value == 0 else [round(1 - value, 6), round(1 + value, 6)]
+            return value
+        if isinstance(editor, QComboBox):
+            return editor.currentData()
+        return editor.value()
+
+    def _update_dependent(self) -> None:
+        constant = self._config.get("fill_mode") == "constant"
+        self._editors["cval"].setEnabled(constant)
+        self.preset_note.setText(PRESET_WORDS.get(self.preset(), "Your own settings."))
+
+    # -- changes ---------------------------------------------------------------------------
+    def _on_edited(self, name: str) -> None:
+        self._config[name] = self._read_editor(name, self._editors[name])
+        self.preset_combo.setCurrentIndex(self.preset_combo.findData(CUSTOM))
+        self._update_dependent()
+        self.configChanged.emit(self.config(), CUSTOM)
+
+    @Slot(int)
+    def _on_preset_chosen(self, index: int) -> None:
+        name = self.preset_combo.itemData(index)
+        if name == CUSTOM:
+            return
+        self.set_config(PRESETS[name].to_dict(), name)
+        self.configChanged.emit(self.config(), name)

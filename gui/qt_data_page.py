@@ -1,0 +1,450 @@
+"""Step 1, Data: pick a folder of images and see what the engine finds in it.
+
+The folder is scanned by `core.datasets.scan_dataset` on a worker thread; the page shows the
+report: classes and counts per split (bar chart), example pictures per class, image sizes and
+the engine's warnings in plain words. "Try the demo" asks `core.demo` for a small dataset.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QMenu, QProgressBar, QPushButton,
+                               QSlider, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
+
+from gui.qt_card import QtCard
+from gui.qt_class_chart import SPLIT_COLORS, SPLIT_NAMES, QtClassChart
+from gui.qt_empty_state import QtEmptyState
+from gui.qt_images import thumbnail
+from gui.qt_progress_listener import QtProgressListener
+from gui.qt_project_state import ProjectState
+from gui.qt_step_page import QtStepPage
+from gui.qt_thumbnail_strips import THUMBNAIL_SIZE, QtThumbnailStrips
+from gui.qt_workers import QtWorkerRunner
+
+THUMBNAILS_PER_CLASS = 10
+
+LAYOUT_WORDS = {
+    "split": "your own training / validation folders",
+    "class_folders": "one folder per class",
+    "flat": "class names taken from the file names",
+}
+
+
+def scan_folder(folder: str, val_split: float, listener=None, cancel=None):
+    """Worker job: the engine's scan of `folder` and its report."""
+    from core.datasets import scan_dataset
+
+    scan = scan_dataset(folder, val_split=val_split, listener=listener, cancel=cancel)
+    return scan, scan.report()
+
+
+def load_thumbnails(scan, per_class: int, size: int, cancel=None) -> dict:
+    """Worker job: up to `per_class` small pictures per class, spread over the class."""
+    from core.imageio import ImageReadError, read_image
+
+    by_class: dict[str, list[str]] = {name: [] for name in scan.classes}
+    for split in ("train", "validation", "test"):
+        for sample in scan.splits.get(split, []):
+            by_class[scan.classes[sample.label]].append(sample.path)
+    thumbnails = {}
+    for name, paths in by_class.items():
+        step = max(1, len(paths) // per_class)
+        chosen = paths[::step][:per_class]
+        pictures = []
+        for path in chosen:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            try:
+                pictures.append((path, thumbnail(read_image(path), size)))
+            except ImageReadError:
+                continue
+        thumbnails[name] = pictures
+    return thumbnails
+
+
+def make_demo(dest: Path) -> str:
+    """Worker job: generate the built-in demo dataset and return its folder."""
+    from core.demo import make_demo_dataset
+
+    return str(make_demo_dataset(dest))
+
+
+class _StatTile(QWidget):
+    """A big number with a caption underneath ("1,240" / "images")."""
+
+    def __init__(self, caption: str, tooltip: str) -> None:
+        super().__init__()
+        self.setObjectName("statTile")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setToolTip(tooltip)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 8, 14, 8)
+        layout.setSpacing(0)
+        self.value = QLabel("\u2013")
+        self.value.setObjectName("statValue")
+        self.caption = QLabel(caption)
+        self.caption.setObjectName("statCaption")
+        layout.addWidget(self.value)
+        layout.addWidget(self.caption)
+
+
+class QtDataPage(QtStepPage):
+    """The Data step. `load_folder(path)` scans a folder; the result goes to the project state."""
+
+    imageActivated = Signal(str)
+
+    def __init__(self, state: ProjectState, runner: QtWorkerRunner, parent: QWidget | None = None) -> None:
+        super().__init__("Step 1 \u00b7 Your images",
+                         "Pick a folder with one subfolder of pictures per class (for example "
+                         "cats/ and dogs/). The app checks it and shows what it found.",
+                         "Next: Augment \u2192", parent)
+        self._state = state
+        self._runner = runner
+        self._scan_job = None
+        self._thumb_job = None
+        self._pending_folder: str | None = None
+        self._build_folder_bar()
+        self._stack = QStackedWidget()
+        self._stack.addWidget(self._build_empty_view())
+        self._stack.addWidget(self._build_loading_view())
+        self._stack.addWidget(self._build_loaded_view())
+        self.body.addWidget(self._stack, 1)
+        self._split_timer = QTimer(self)
+        self._split_timer.setSingleShot(True)
+        self._split_timer.setInterval(450)
+        self._split_timer.timeout.connect(self._on_split_timer)
+        self.next_button.setEnabled(False)
+        self._refresh_recent_menu()
+
+    # -- construction --------------------------------------------------------------------
+    def _build_folder_bar(self) -> None:
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        self.path_edit = QLineEdit()
+        self.path_edit.setObjectName("datasetPathEdit")
+        self.path_edit.setPlaceholderText("Type or paste a folder path and press Enter\u2026")
+        self.path_edit.setToolTip("The folder with your pictures. Type or paste a path and press "
+                                  "Enter, or use \u201cChoose folder\u2026\u201d.")
+        self.path_edit.setAccessibleName("Dataset folder")
+        self.path_edit.setClearButtonEnabled(True)
+        self.path_edit.returnPressed.connect(self._on_path_entered)
+        self.choose_button = QPushButton("Choose folder\u2026")
+        self.choose_button.setObjectName("chooseFolderButton")
+        self.choose_button.setToolTip("Open a folder of pictures from your computer.")
+        self.choose_button.clicked.connect(self._on_choose_clicked)
+        self.recent_button = QToolButton()
+        self.recent_button.setObjectName("recentFoldersButton")
+        self.recent_button.setText("Recent")
+        self.recent_button.setToolTip("Folders you opened before.")
+        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.recent_menu = QMenu(self.recent_button)
+        self.recent_button.setMenu(self.recent_menu)
+        self.demo_button = QPushButton("Try the demo")
+        self.demo_button.setObjectName("demoButton")
+        self.demo_button.setToolTip("Make a small built-in dataset of shapes (circles, squares, "
+                                    "triangles) to try every step in a few minutes, offline.")
+        self.demo_button.clicked.connect(self._on_demo_clicked)
+        bar.addWidget(self.path_edit, 1)
+        bar.addWidget(self.choose_button)
+        bar.addWidget(self.recent_button)
+        bar.addWidget(self.demo_button)
+        self.body.addLayout(bar)
+
+    def _build_empty_view(self) -> QWidget:
+        card = QtCard()
+        card.setObjectName("dropCard")
+        self.empty_state = QtEmptyState(
+            "folder", "Drop a folder of pictures here",
+            "Put each class in its own subfolder, e.g. pets/cat/\u2026 and pets/dog/\u2026 "
+            "Folders that already have train/ and validation/ inside work too. "
+            "No pictures at hand? Try the demo: it makes a small set of shapes.")
+        self.empty_state.add_action("Choose folder\u2026", self._on_choose_clicked, primary=True,
+                                    tooltip="Open a folder of pictures from your computer.")
+        self.empty_state.add_action("Try the demo", self._on_demo_clicked,
+                                    tooltip="Make a small built-in dataset of shapes.")
+        card.body.addWidget(self.empty_state)
+        return card
+
+    def _build_loading_view(self) -> QWidget:
+        card = QtCard()
+        layout = QVBoxLayout()
+        layout.addStretch(1)
+        self.loading_label = QLabel("Reading the folder\u2026")
+        self.loading_label.setObjectName("emptyTitle")
+        self.loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading_detail = QLabel("Every picture is opened once to check that it is readable.")
+        self.loading_detail.setObjectName("emptyText")
+        self.loading_detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading_bar = QProgressBar()
+        self.loading_bar.setObjectName("scanProgress")
+        self.loading_bar.setMaximumWidth(460)
+        self.loading_bar.setRange(0, 0)
+        self.loading_bar.setToolTip("How many pictures have been checked so far.")
+        cancel = QPushButton("Cancel")
+        cancel.setToolTip("Stop reading this folder.")
+        cancel.clicked.connect(self._on_cancel_clicked)
+        layout.addWidget(self.loading_label)
+        layout.addWidget(self.loading_detail)
+        layout.addSpacing(8)
+        layout.addWidget(self.loading_bar, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(cancel, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(1)
+        card.body.addLayout(layout)
+        return card
+
+    def _build_loaded_view(self) -> QWidget:
+        view = QWidget()
+        layout = QVBoxLayout(view)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(12)
+
+        stats = QHBoxLayout()
+        stats.setSpacing(12)
+        self.images_tile = _StatTile("pictures", "How many readable pictures the folder holds.")
+        self.classes_tile = _StatTile("classes", "Each subfolder is one class the model learns "
+                                                 "to recognise.")
+        self.size_tile = _StatTile("typical size (w \u00d7 h)", "")
+        self.input_tile = _StatTile("suggested input size", "The size pictures are shrunk to for "
+                                    "training; suggested from your pictures. You can change it "
+                                    "in step 3.")
+        for tile in (self.images_tile, self.classes_tile, self.size_tile, self.input_tile):
+            stats.addWidget(tile, 1)
+        layout.addLayout(stats)
+
+        middle = QHBoxLayout()
+        middle.setSpacing(12)
+        chart_card = QtCard("Pictures per class")
+        chart_card.set_note(self.chart_legend_html())
+        self._chart_card = chart_card
+        self.chart = QtClassChart()
+        chart_card.body.addWidget(self.chart, 1)
+        split_row = QHBoxLayout()
+        self.split_caption = QLabel("Kept aside to check the model:")
+        self.split_slider = QSlider(Qt.Orientation.Horizontal)
+        self.split_slider.setObjectName("validationSplitSlider")
+        self.split_slider.setRange(5, 50)
+        self.split_slider.setSingleStep(5)
+        self.split_slider.setPageStep(5)
+        self.split_slider.setValue(round(self._state.val_split * 100))
+        self.split_slider.setToolTip("Share of each class that the model never trains on; it is "
+                                     "used to check how well the model does on new pictures. "
+                                     "20% is a good default.")
+        self.split_slider.setAccessibleName("Validation share")
+        self.split_slider.valueChanged.connect(self._on_split_changed)
+        self.split_value = QLabel()
+        self.split_value.setObjectName("splitValue")
+        self.split_value.setMinimumWidth(40)
+        split_row.addWidget(self.split_caption)
+        split_row.addWidget(self.split_slider, 1)
+        split_row.addWidget(self.split_value)
+        chart_card.body.addLayout(split_row)
+        self._update_split_label()
+        middle.addWidget(chart_card, 3)
+
+        checks_card = QtCard("Things to check")
+        self.checks_list = QListWidget()
+        self.checks_list.setObjectName("datasetWarnings")
+        self.checks_list.setWordWrap(True)
+        self.checks_list.setToolTip("Problems the app found in the folder, in plain words.")
+        self.checks_list.setAccessibleName("Dataset warnings")
+        checks_card.body.addWidget(self.checks_list, 1)
+        middle.addWidget(checks_card, 2)
+        layout.addLayout(middle, 5)
+
+        examples_card = QtCard("Examples")
+        examples_card.set_note("Click a picture to try augmentation on it")
+        self.strips = QtThumbnailStrips()
+        self.strips.imageActivated.connect(self.imageActivated)
+        examples_card.body.addWidget(self.strips, 1)
+        layout.addWidget(examples_card, 4)
+        return view
+
+    # -- public API ----------------------------------------------------------------------
+    def load_folder(self, folder: str | Path) -> None:
+        """Scan `folder` on a worker thread and show the result."""
+        folder = str(Path(folder).expanduser())
+        self.path_edit.setText(folder)
+        if not Path(folder).is_dir():
+            self.notify(f"\u201c{folder}\u201d is not a folder on this computer. Check the "
+                        "spelling, or use \u201cChoose folder\u2026\u201d.", "warning")
+            return
+        self._start_scan(folder)
+
+    # -- scanning ------------------------------------------------------------------------
+    def _start_scan(self, folder: str) -> None:
+        if self._scan_job is not None:
+            self._scan_job.cancel()
+        if self._thumb_job is not None:
+            self._thumb_job.cancel()
+        listener = QtProgressListener(self)
+        listener.step.connect(self._on_scan_step)
+        self.loading_label.setText(f"Reading {Path(folder).name or folder}\u2026")
+        self.loading_bar.setRange(0, 0)
+        if self._state.scan is None or self._state.data_dir != Path(folder):
+            self._stack.setCurrentIndex(1)
+        job = self._runner.submit(
+            "data", scan_folder, folder, self._state.val_split, listener=listener,
+            doing="reading the folder", cancellable=True,
+            on_result=lambda outcome: self._on_scanned(folder, outcome),
+            on_error=self._on_scan_failed, on_cancelled=self._on_scan_cancelled)
+        self._scan_job = job
+
+    @Slot(int, int)
+    def _on_scan_step(self, done: int, total: int) -> None:
+        self.loading_bar.setRange(0, max(total, 1))
+        self.loading_bar.setValue(done)
+        self.loading_bar.setFormat(f"{done} of {total} pictures")
+
+    def _on_scanned(self, folder: str, outcome) -> None:
+        scan, report = outcome
+        self._scan_job = None
+        self._show_report(report)
+        self._stack.setCurrentIndex(2)
+        self.next_button.setEnabled(True)
+        self._state.set_dataset(Path(folder), scan)
+        self._refresh_recent_menu()
+        self._thumb_job = self._runner.submit(
+            "thumbnails", load_thumbnails, scan, THUMBNAILS_PER_CLASS, THUMBNAIL_SIZE,
+            doing="loading example pictures", cancellable=True,
+            on_result=self.strips.add_thumbnails, on_error=lambda report: None)
+
+    def _on_scan_failed(self, report) -> None:
+        self._scan_job = None
+        self._stack.setCurrentIndex(2 if self._state.scan is not None else 0)
+        self.notify_error(report)
+
+    def _on_scan_cancelled(self) -> None:
+        self._scan_job = None
+        self._stack.setCurrentIndex(2 if self._state.scan is not None else 0)
+
+    # -- rendering the report -------------------------------------------------------------
+    def _show_report(self, report: dict) -> None:
+        classes = report["classes"]
+        splits = report["splits"]
+        totals = {name: sum(counts.get(name, 0) for counts in splits.values()) for name in classes}
+        self.images_tile.value.setText(f"{report['num_images']:,}")
+        self.classes_tile.value.setText(str(len(classes)))
+        size = report.get("image_size") or {}
+        if size:
+            self.size_tile.value.setText("{} \u00d7 {}".format(*size["median"]))
+            self.size_tile.setToolTip("Typical (median) picture size. The smallest is "
+                                      "{} \u00d7 {}, the largest {} \u00d7 {} pixels.".format(
+                                          *size["min"], *size["max"]))
+            if size["min"] == size["max"]:
+                self.size_tile.caption.setText("size of every picture (w \u00d7 h)")
+            else:
+                self.size_tile.caption.setText("typical size, from {}\u00d7{} to {}\u00d7{}".format(
+                    *size["min"], *size["max"]))
+        else:
+            self.size_tile.value.setText("\u2013")
+        self.input_tile.value.setText(f"{report['suggested_input_size']} px")
+        self.chart.set_counts(splits, classes)
+        self._chart_card.set_note(self.chart_legend_html([s for s in ("train", "validation", "test")
+                                                          if splits.get(s)]))
+        self.chart.setMinimumHeight(min(320, 60 + 26 * len(classes)))
+        fixed = report["layout"] == "split"
+        self.split_slider.setEnabled(not fixed)
+        self.split_caption.setText("Validation comes from your own folders" if fixed
+                                   else "Kept aside to check the model:")
+        self.split_slider.setVisible(not fixed)
+        self.split_value.setVisible(not fixed)
+        self._show_checks(report)
+        self.strips.set_classes({name: self._class_caption(name, splits, totals[name])
+                                 for name in classes})
+        self.strips.setMinimumHeight(min(len(classes), 2) * (THUMBNAIL_SIZE + 14))
+        layout_words = LAYOUT_WORDS.get(report["layout"], report["layout"])
+        self.subtitle_label.setText(f"{report['root']} \u2014 organised as {layout_words}.")
+
+    @staticmethod
+    def chart_legend_html(splits=("train", "validation")) -> str:
+        return "&nbsp;&nbsp;&nbsp;".join(
+            f'<span style="color:{SPLIT_COLORS[s]}">\u25A0</span> {SPLIT_NAMES[s]}' for s in splits)
+
+    @staticmethod
+    def _class_caption(name: str, splits: dict, total: int) -> str:
+        parts = [f"{splits[s].get(name, 0)} {word}" for s, word in
+                 (("train", "train"), ("validation", "val"), ("test", "test")) if s in splits]
+        return f"{total} pictures" + (f" ({', '.join(parts)})" if len(parts) > 1 else "")
+
+    def _show_checks(self, report: dict) -> None:
+        self.checks_list.clear()
+        items: list[tuple[str, str]] = [("warning", text) for text in report.get("warnings", [])]
+        unreadable = report.get("unreadable", [])
+        for entry in unreadable[:30]:
+            items.append(("error", f"Skipped {entry['path']}: {entry['reason']}"))
+        if len(unreadable) > 30:
+            items.append(("error", f"\u2026and {len(unreadable) - 30} more unreadable files."))
+        if not items:
+            items.append(("ok", "No problems found: every picture could be read, classes are "
+                                "balanced and there are no duplicates."))
+        symbols = {"warning": "\u26a0", "error": "\u2716", "ok": "\u2713"}
+        for level, text in items:
+            item = QListWidgetItem(f"{symbols[level]}  {text}")
+            item.setData(Qt.ItemDataRole.UserRole, level)
+            item.setToolTip(text)
+            self.checks_list.addItem(item)
+
+    # -- validation split -----------------------------------------------------------------
+    def _update_split_label(self) -> None:
+        self.split_value.setText(f"{self.split_slider.value()}%")
+
+    @Slot(int)
+    def _on_split_changed(self, value: int) -> None:
+        self._update_split_label()
+        self._state.val_split = value / 100
+        if self._state.data_dir is not None:
+            self._split_timer.start()
+
+    @Slot()
+    def _on_split_timer(self) -> None:
+        if self._state.data_dir is not None:
+            self._start_scan(str(self._state.data_dir))
+
+    # -- user actions ---------------------------------------------------------------------
+    @Slot()
+    def _on_path_entered(self) -> None:
+        text = self.path_edit.text().strip()
+        if text:
+            self.load_folder(text)
+
+    @Slot()
+    def _on_choose_clicked(self) -> None:
+        start = str(self._state.data_dir or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Choose a folder of pictures", start)
+        if folder:
+            self.load_folder(folder)
+
+    @Slot()
+    def _on_cancel_clicked(self) -> None:
+        if self._scan_job is not None:
+            self._scan_job.cancel()
+
+    @Slot()
+    def _on_demo_clicked(self) -> None:
+        dest = self._state.demo_dir
+        self.loading_label.setText("Making the demo pictures\u2026")
+        self.loading_bar.setRange(0, 0)
+        self._stack.setCurrentIndex(1)
+        self.demo_button.setEnabled(False)
+        self._runner.submit("data", make_demo, dest, doing="making the demo dataset",
+                            on_result=self._on_demo_ready, on_error=self._on_demo_failed,
+                            on_done=lambda: self.demo_button.setEnabled(True))
+
+    def _on_demo_ready(self, folder: str) -> None:
+        self.load_folder(folder)
+
+    def _on_demo_failed(self, report) -> None:
+        self._stack.setCurrentIndex(2 if self._state.scan is not None else 0)
+        self.notify_error(report)
+
+    def _refresh_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        folders = self._state.settings.recent_folders()
+        for folder in folders:
+            action = self.recent_menu.addAction(folder)
+            action.triggered.connect(lambda checked=False, f=folder: self.load_folder(f))
+        if not folders:
+            action = self.recent_menu.addAction("No recent folders yet")
+            action.setEnabled(False)

@@ -1,0 +1,205 @@
+"""Worker-side jobs of the Predict step: load a run's model, classify, explain, save, evaluate.
+
+All jobs that touch the model run on the runner's "model" lane, one after another, so the
+TensorFlow model is only ever used by one thread. They call `core.prediction`,
+`core.heatmaps` and `core.evaluation` and convert pictures to QImages for display; they never
+touch a widget.
+
+Predictions and the last evaluation are kept in the run folder (`predictions.csv`,
+`evaluation.json`, written atomically), so they come back when the run is reopened.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from gui.qt_images import qimage_from_array, thumbnail
+
+PREDICTIONS_FILE = "predictions.csv"
+EVALUATION_FILE = "evaluation.json"
+CSV_HEADER = ["path", "label", "probability", "top", "error"]
+DISPLAY_SIZE = 720
+THUMB_SIZE = 96
+
+
+class ModelSlot:
+    """The loaded `Predictor`; read and written only by jobs on the "model" lane."""
+
+    def __init__(self) -> None:
+        self.predictor = None
+        self.run_path: Path | None = None
+
+    def require(self):
+        if self.predictor is None:
+            raise RuntimeError("No model is loaded: train one in step 3 or open a past run.")
+        return self.predictor
+
+
+def load_predictor(slot: ModelSlot, run) -> str:
+    """Load `run`'s best model into `slot`; returns the run folder."""
+    from core.prediction import Predictor
+    from core.tf_runtime import load_tensorflow
+
+    load_tensorflow()
+    slot.predictor = None
+    slot.run_path = None
+    slot.predictor = Predictor(run)
+    slot.run_path = Path(run.path)
+    return str(run.path)
+
+
+def _thumbnail_of(path: str):
+    from core.imageio import ImageReadError, read_image
+
+    try:
+        return thumbnail(read_image(path), THUMB_SIZE)
+    except (ImageReadError, OSError):
+        return None
+
+
+def predict_files(slot: ModelSlot, paths: list[str], listener=None, cancel=None) -> dict:
+    """Classify the pictures in `paths` (files or folders); adds thumbnails for the gallery."""
+    from core.datasets import collect_images
+
+    predictor = slot.require()
+    files, skipped = collect_images(paths)
+    results = predictor.predict_paths(files, listener=listener, cancel=cancel) if files else []
+    results += [{"path": str(path), "label": None, "probability": None, "top": [], "error": reason}
+                for path, reason in skipped]
+    thumbnails = []
+    for result in results:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        thumbnails.append(_thumbnail_of(result["path"]) if result.get("error") is None else None)
+    if slot.run_path is not None:
+        try:
+            _append_predictions(slot.run_path / PREDICTIONS_FILE, results)
+        except OSError:
+            pass  # remembering predictions is a convenience; a read-only run folder is fine
+    return {"results": results, "thumbnails": thumbnails}
+
+
+def explain_file(slot: ModelSlot, path: str, class_index: int | None) -> dict:
+    """The picture (display size) and its coloured heatmap for `class_index`."""
+    import cv2
+
+    from core.heatmaps import colorize
+    from core.imageio import read_image
+
+    predictor = slot.require()
+    image = read_image(path)
+    heatmap, method = predictor.explain(image, class_index)
+    height, width = image.shape[:2]
+    scale = min(1.0, DISPLAY_SIZE / max(height, width))
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    heat = colorize(heatmap, (image.shape[1], image.shape[0]))
+    return {"path": path, "original": qimage_from_array(image), "heat": qimage_from_array(heat),
+            "method": method}
+
+
+def save_annotated(slot: ModelSlot, results: list[dict], out_dir: str, opacity: float,
+                   cancel=None) -> list[str]:
+    """Write each prediction as a picture with its label (and heatmap at `opacity`)."""
+    from core.imageio import read_image
+    from core.prediction import save_heatmap_overlay
+
+    predictor = slot.require()
+    written = []
+    for result in results:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if result.get("label") is None:
+            continue
+        path, _method = save_heatmap_overlay(predictor, read_image(result["path"]), result,
+                                             Path(out_dir), opacity=opacity)
+        written.append(str(path))
+    return written
+
+
+def csv_rows(results: list[dict]) -> list[list]:
+    rows = []
+    for result in results:
+        top = "; ".join(f"{label}:{probability:.4f}" for label, probability in result.get("top") or [])
+        probability = result.get("probability")
+        rows.append([result["path"], result.get("label") or "",
+                     "" if probability is None else f"{probability:.6f}", top,
+                     result.get("error") or ""])
+    return rows
+
+
+def export_csv(results: list[dict], path: str) -> str:
+    """Write predictions as CSV (path, label, probability, top classes, error)."""
+    from core.atomic import write_csv
+
+    write_csv(path, CSV_HEADER, csv_rows(results))
+    return path
+
+
+def _append_predictions(path: Path, results: list[dict]) -> None:
+    known = {row["path"]: row for row in read_predictions(path.parent)} if path.exists() else {}
+    for result in results:
+        known[result["path"]] = result
+    export_csv(list(known.values()), str(path))
+
+
+def read_predictions(run_path) -> list[dict]:
+    """Predictions remembered in a run folder, as `predict_paths` dicts."""
+    path = Path(run_path) / PREDICTIONS_FILE
+    if not path.is_file():
+        return []
+    results = []
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            top = []
+            for part in (row.get("top") or "").split("; "):
+                label, _, value = part.rpartition(":")
+                if label:
+                    top.append([label, float(value)])
+            probability = float(row["probability"]) if row.get("probability") else None
+            results.append({"path": row.get("path", ""), "label": row.get("label") or None,
+                            "probability": probability, "top": top,
+                            "error": row.get("error") or None})
+    return results
+
+
+def restore_run_outputs(run_path) -> dict:
+    """Job: remembered predictions (with thumbnails) and the last evaluation of a run."""
+    results = [r for r in read_predictions(run_path) if Path(r["path"]).is_file()]
+    evaluation = None
+    evaluation_path = Path(run_path) / EVALUATION_FILE
+    if evaluation_path.is_file():
+        try:
+            evaluation = json.loads(evaluation_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            evaluation = None
+    return {"run_path": str(run_path), "results": results,
+            "thumbnails": [_thumbnail_of(r["path"]) if r.get("error") is None else None
+                           for r in results],
+            "evaluation": evaluation}
+
+
+def evaluate_folder(slot: ModelSlot, run, folder: str, listener=None, cancel=None) -> dict:
+    """Evaluate the loaded model on `folder` and remember the report in the run folder."""
+    from core.atomic import write_json
+    from core.evaluation import evaluate_run
+
+    report = evaluate_run(run, folder, listener=listener, cancel=cancel,
+                          predictor=slot.require())
+    try:
+        write_json(Path(run.path) / EVALUATION_FILE, report)
+    except OSError:
+        pass
+    return report
+
+
+def load_thumbnails(paths: list[str], cancel=None) -> list:
+    """Job: thumbnails (QImage or None) for `paths`, in order."""
+    thumbnails = []
+    for path in paths:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        thumbnails.append(_thumbnail_of(path))
+    return thumbnails

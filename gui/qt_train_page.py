@@ -1,0 +1,358 @@
+"""Step 3, Train: pick a model and settings, train with live curves, stop at any time.
+
+Training runs in a `QtTrainingWorker` (its own thread, the engine in a child process); this
+page only renders what the engine reports: curves, progress with time left, feature
+extraction, a log in plain words. When training ends, the run is reopened and becomes the
+project's model for predictions.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QPlainTextEdit,
+                               QPushButton, QScrollArea, QSizePolicy, QSlider, QToolButton, QVBoxLayout,
+                               QWidget)
+
+from gui.qt_card import QtCard
+from gui.qt_icons import icon
+from gui.qt_project_state import ProjectState
+from gui.qt_step_page import QtStepPage
+from gui.qt_training_plots import QtTrainingPlots
+from gui.qt_training_process import TrainingProcess
+from gui.qt_training_progress import QtTrainingProgress, epoch_sentence
+from gui.qt_training_settings import QtTrainingSettings
+from gui.qt_training_worker import QtTrainingWorker, start_training_thread
+from gui.qt_workers import QtWorkerRunner
+
+
+class QtTrainPage(QtStepPage):
+    """The Train step.
+
+    Signals:
+        trainingStarted(): a training job was started.
+        trainingFinished(object): training ended; the value is the reopened `Run` or None.
+    """
+
+    trainingStarted = Signal()
+    trainingFinished = Signal(object)
+
+    def __init__(self, state: ProjectState, runner: QtWorkerRunner, parent: QWidget | None = None) -> None:
+        super().__init__("Step 3 \u00b7 Train",
+                         "Choose a model and press Train. The curves show how well it learns; you "
+                         "can stop at any time and the best model so far is kept.",
+                         "Next: Predict \u2192", parent)
+        self._state = state
+        self._runner = runner
+        self._worker: QtTrainingWorker | None = None
+        self._thread = None
+        self._spare_process: TrainingProcess | None = None
+        self._live_run_dir = ""  # the run whose curves were drawn live in this session
+
+        row = QHBoxLayout()
+        row.setSpacing(12)
+        row.addWidget(self._build_settings_card())
+        right = QVBoxLayout()
+        right.setSpacing(12)
+        self.progress_card = QtTrainingProgress()
+        right.addWidget(self.progress_card)
+        right.addWidget(self._build_curves_card(), 1)
+        row.addLayout(right, 1)
+        self.body.addLayout(row, 1)
+
+        state.datasetChanged.connect(self._on_dataset_changed)
+        state.runChanged.connect(self._on_run_changed)
+        self._update_buttons()
+
+    # -- construction ----------------------------------------------------------------------
+    def _build_settings_card(self) -> QtCard:
+        card = QtCard("Model and settings")
+        card.setFixedWidth(370)
+        self.settings = QtTrainingSettings()
+        self.settings.changed.connect(self._update_buttons)
+        self.settings.epochsChanged.connect(self._on_epochs_changed)
+        scroll = QScrollArea()
+        scroll.setObjectName("settingsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.settings)
+        card.body.addWidget(scroll, 1)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(8)
+        self.train_button = QPushButton("Train")
+        self.train_button.setObjectName("trainButton")
+        self.train_button.setIcon(icon("play-white"))
+        self.train_button.setToolTip("Start training with these settings.")
+        self.train_button.clicked.connect(self.start_training)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setIcon(icon("stop-red"))
+        self.stop_button.setToolTip("Stop after the current batch. The best model so far is kept.")
+        self.stop_button.clicked.connect(self.stop_training)
+        buttons.addWidget(self.train_button, 2)
+        buttons.addWidget(self.stop_button, 1)
+        card.body.addLayout(buttons)
+        self.train_hint = QLabel()
+        self.train_hint.setObjectName("fieldHint")
+        self.train_hint.setWordWrap(True)
+        card.body.addWidget(self.train_hint)
+        return card
+
+    def _build_curves_card(self) -> QtCard:
+        card = QtCard("Learning curves")
+        self.smooth_check = QCheckBox("Smooth")
+        self.smooth_check.setObjectName("smoothCheck")
+        self.smooth_check.setToolTip("Show an exponentially smoothed line through the noisy "
+                                     "per-batch values.")
+        self.smooth_slider = QSlider(Qt.Orientation.Horizontal)
+        self.smooth_slider.setObjectName("smoothSlider")
+        self.smooth_slider.setRange(0, 95)
+        self.smooth_slider.setValue(60)
+        self.smooth_slider.setFixedWidth(110)
+        self.smooth_slider.setEnabled(False)
+        self.smooth_slider.setToolTip("How strongly to smooth: more to the right is smoother.")
+        self.smooth_slider.setAccessibleName("Smoothing strength")
+        self.smooth_check.toggled.connect(self._on_smoothing_changed)
+        self.smooth_slider.valueChanged.connect(self._on_smoothing_changed)
+        self.log_button = QToolButton()
+        self.log_button.setObjectName("logButton")
+        self.log_button.setText("Log")
+        self.log_button.setCheckable(True)
+        self.log_button.setToolTip("Show or hide the training log.")
+        card.header.removeWidget(card.note_label)
+        card.note_label.hide()
+        card.header.addWidget(self.smooth_check)
+        card.header.addWidget(self.smooth_slider)
+        card.header.addWidget(self.log_button)
+        self.run_caption = QLabel("No training yet in this session.")
+        self.run_caption.setObjectName("mutedNote")
+        self.run_caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        card.body.addWidget(self.run_caption)
+        self.plots = QtTrainingPlots()
+        card.body.addWidget(self.plots, 1)
+        self.log_view = QPlainTextEdit()
+        self.log_view.setObjectName("trainingLog")
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(2000)
+        self.log_view.setFixedHeight(110)
+        self.log_view.setAccessibleName("Training log")
+        self.log_view.setToolTip("What the engine reported, line by line.")
+        self.log_view.setPlaceholderText("Messages from training appear here.")
+        self.log_view.hide()
+        self.log_button.toggled.connect(self.log_view.setVisible)
+        card.body.addWidget(self.log_view)
+        return card
+
+    # -- public API ------------------------------------------------------------------------
+    def set_models(self, specs: list) -> None:
+        """Show the engine's full model list (called once the engine has started)."""
+        self.settings.set_models(specs)
+
+    def is_training(self) -> bool:
+        return self._thread is not None
+
+    def on_shown(self) -> None:
+        self._update_buttons()
+        self.prepare_engine()
+
+    def prepare_engine(self) -> None:
+        """Start a training process now, so that pressing Train starts without delay."""
+        if self._spare_process is None and not self.is_training():
+            self._spare_process = TrainingProcess()
+
+    def engine_ready(self) -> bool:
+        """True when a training process is loaded and waiting (Train starts instantly)."""
+        return self._spare_process is not None and self._spare_process.is_ready()
+
+    def close_engine(self) -> None:
+        """End the idle training process (the window is closing)."""
+        if self._spare_process is not None:
+            self._spare_process.close()
+            self._spare_process = None
+
+    @Slot()
+    def start_training(self) -> None:
+        if self.is_training():
+            return
+        state = self._state
+        if state.scan is None or state.data_dir is None:
+            self.notify("Choose your pictures in step 1 first.", "warning")
+            return
+        values = self.settings.values()
+        run_dir = self._new_run_dir(values["model"])
+        config = dict(values, data_dir=str(state.data_dir), out_dir=str(run_dir),
+                      augment=dict(state.augmentation) if state.augmentation else "default",
+                      val_split=state.val_split)
+        self._live_run_dir = str(run_dir)
+        self.plots.clear(config["epochs"])
+        self.log_view.clear()
+        self.run_caption.setText(f"Training \u201c{run_dir.name}\u201d")
+        self.progress_card.show_starting()
+        self._append_log(f"Training {self.settings.spec().title} on {state.data_dir} for "
+                         f"{config['epochs']} epochs at {config['image_size']} px.")
+        worker = QtTrainingWorker(config, state.scan, self._spare_process)
+        self._spare_process = None
+        progress = self.progress_card
+        worker.engineReady.connect(progress.on_engine_ready)
+        worker.stage.connect(progress.on_stage)
+        worker.stage.connect(self._on_stage)
+        worker.step.connect(progress.on_step)
+        worker.log.connect(self._append_log)
+        worker.trainBegin.connect(progress.on_train_begin)
+        worker.batchEnd.connect(self._on_batch_end)
+        worker.epochEnd.connect(self._on_epoch_end)
+        worker.succeeded.connect(self._on_succeeded)
+        worker.failed.connect(self._on_failed)
+        worker.stopped.connect(self._on_stopped_early)
+        self._worker = worker
+        self._thread = start_training_thread(worker)
+        self._thread.finished.connect(self._on_thread_finished)
+        state.set_training(True)
+        self._update_buttons()
+        self.trainingStarted.emit()
+
+    @Slot()
+    def stop_training(self) -> None:
+        """Ask the running training to stop after its current batch."""
+        if self._worker is not None:
+            self._worker.stop()
+            self.stop_button.setEnabled(False)
+            self.progress_card.show_stopping()
+            self._append_log("Stop requested.")
+
+    def wait_for_worker(self, timeout_ms: int = 30000) -> bool:
+        """Block until the training thread has ended (used when the window closes)."""
+        if self._thread is None:
+            return True
+        return self._thread.wait(timeout_ms)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _new_run_dir(self, model: str) -> Path:
+        stamp = _dt.datetime.now().strftime("%Y-%m-%d_%H%M%S")
+        path = self._state.runs_root / f"{stamp}_{model}"
+        index = 2
+        while path.exists():
+            path = self._state.runs_root / f"{stamp}_{model}_{index}"
+            index += 1
+        return path
+
+    @Slot()
+    def _update_buttons(self) -> None:
+        training = self.is_training()
+        scan = self._state.scan
+        self.train_button.setEnabled(scan is not None and not training
+                                     and self.settings.spec() is not None)
+        self.stop_button.setEnabled(training and not self._worker.cancel_token.cancelled
+                                    if training else False)
+        self.settings.setEnabled(not training)
+        if training:
+            self.train_hint.setText("Training\u2026 you can look at the other steps meanwhile.")
+        elif scan is None:
+            self.train_hint.setText("Choose your pictures in step 1 first; then Train is enabled.")
+        else:
+            self.train_hint.setText(f"Trains on {len(scan.splits.get('train', []))} pictures, "
+                                    f"checks on {len(scan.splits.get('validation', []))}.")
+        self.next_button.setEnabled(self._state.run is not None and not training)
+
+    def _append_log(self, text: str) -> None:
+        stamp = _dt.datetime.now().strftime("%H:%M:%S")
+        self.log_view.appendPlainText(f"{stamp}  {text}")
+
+    # -- slots -----------------------------------------------------------------------------
+    @Slot(int)
+    def _on_epochs_changed(self, epochs: int) -> None:
+        if not self.is_training() and self.plots.num_epochs() == 0:
+            self.plots.clear(epochs)
+
+    @Slot()
+    def _on_smoothing_changed(self, *args) -> None:
+        enabled = self.smooth_check.isChecked()
+        self.smooth_slider.setEnabled(enabled)
+        self.plots.set_smoothing(self.smooth_slider.value() / 100 if enabled else 0.0)
+
+    @Slot()
+    def _on_dataset_changed(self) -> None:
+        self.settings.set_scan(self._state.scan)
+        self._update_buttons()
+
+    @Slot()
+    def _on_run_changed(self) -> None:
+        run = self._state.run
+        if run is None or self.is_training():
+            self._update_buttons()
+            return
+        if str(run.path) != self._live_run_dir:  # the live curves already show a run just trained
+            self.plots.clear(max(len(run.history), 1))
+            self.plots.set_history(run.history)
+        best = run.best_val_accuracy
+        score = f", best validation accuracy {best:.0%}" if best is not None else ""
+        self.run_caption.setText(f"Showing the run \u201c{run.name}\u201d "
+                                 f"({run.config.get('model', '?')}, {len(run.history)} epochs{score})")
+        self.progress_card.show_run(len(run.history), run.status)
+        self._update_buttons()
+
+    @Slot(str, object)
+    def _on_stage(self, name: str, total) -> None:
+        self._append_log(name.capitalize() + (f" ({total})" if total else "") + ".")
+
+    @Slot(int, int, dict)
+    def _on_batch_end(self, epoch: int, batch: int, logs: dict) -> None:
+        self.plots.add_batch(epoch + (batch + 1) / self.progress_card.steps_per_epoch(), logs)
+        self.progress_card.on_batch(epoch, batch)
+
+    @Slot(int, dict)
+    def _on_epoch_end(self, epoch: int, logs: dict) -> None:
+        self.plots.add_epoch(epoch + 1, logs)
+        self._append_log(epoch_sentence(epoch + 1, self.progress_card.epochs(), logs))
+
+    @Slot(dict)
+    def _on_succeeded(self, outcome: dict) -> None:
+        result, run = outcome["result"], outcome["run"]
+        self.plots.redraw()
+        cancelled = result.get("status") == "cancelled"
+        best = result.get("best_val_accuracy")
+        if best is None:
+            best = result.get("best_accuracy")
+        epochs = result.get("epochs_completed", 0)
+        if run is None:
+            text = ("Training stopped before the first epoch ended, so there is no model to "
+                    "keep. Press Train to start again.")
+            level = "warning"
+        elif cancelled:
+            kept = f" ({best:.0%} right on validation pictures)" if best is not None else ""
+            text = (f"Training stopped after {epochs} epoch{'s' if epochs != 1 else ''}; the best "
+                    f"model so far is kept{kept}.")
+            level = "info"
+        else:
+            score = (f"; the best model gets {best:.0%} of the validation pictures right"
+                     if best is not None else "")
+            text = f"Training finished{score}. Try it in step 4."
+            level = "success"
+        self.progress_card.show_finished(epochs, cancelled or run is None, text)
+        self.notify(text, level, outcome.get("run_error", ""))
+        self._append_log(text)
+        if run is not None:
+            self._state.set_run(run)
+        self.trainingFinished.emit(run)
+
+    @Slot(object)
+    def _on_failed(self, report) -> None:
+        self.progress_card.show_failed("Training did not finish: " + report.message)
+        self._append_log("Error: " + report.message)
+        self.notify_error(report)
+        self.trainingFinished.emit(None)
+
+    @Slot()
+    def _on_stopped_early(self) -> None:
+        self.progress_card.show_failed("Stopped before training began; nothing was trained.",
+                                       "Stopped")
+        self.trainingFinished.emit(None)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        self._thread = None
+        self._worker = None
+        self._state.set_training(False)
+        self._update_buttons()
