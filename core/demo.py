@@ -48,7 +48,7 @@ def draw_shape(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
     return image
 
 
-def make_demo_dataset(dest: str | Path, images_per_class: int = 100, image_size: int = 64,
+def make_demo_dataset(dest: str | Path, images_per_class: int = 200, image_size: int = 64,
                       seed: int = 0) -> Path:
     """Write the demo dataset (one folder per class, JPEG) into `dest`; returns `dest`.
 

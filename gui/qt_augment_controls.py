@@ -291,6 +291,11 @@ class QtAugmentControls(QWidget):
         self._update_dependent()
         self.configChanged.emit(self.config(), CUSTOM)
 
+    def choose_preset(self, name: str) -> None:
+        """Switch to preset `name` as if the user picked it (emits configChanged)."""
+        self.set_config(PRESETS[name].to_dict(), name)
+        self.configChanged.emit(self.config(), name)
+
     @Slot(int)
     def _on_preset_chosen(self, index: int) -> None:
         name = self.preset_combo.itemData(index)

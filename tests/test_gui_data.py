@@ -4,6 +4,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+
 from test_gui_support import (child, drop_paths, load_dataset, make_window, settle,  # noqa: F401
                               shapes, window)
 
@@ -73,8 +75,11 @@ def test_validation_share_rescans(window, shapes, qtbot):
 
 
 def test_try_the_demo_makes_and_loads_a_dataset(window, qtbot):
-    qtbot.mouseClick(window.data_page.demo_button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.data_page.demo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.state.scan is not None, timeout=60000)
     assert window.state.data_dir == window.state.demo_dir
     assert Path(window.state.demo_dir).is_dir()
     assert len(window.state.scan.classes) >= 2
+    # The demo's upright shapes train far better with light augmentation than the default.
+    assert window.state.augmentation_preset == "light"
+    assert window.state.augmentation["rotation_range"] == 10
