@@ -7,6 +7,7 @@ the import only; Python exceptions raised by the import still reach the user.
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -34,6 +35,9 @@ def load_tensorflow():
 
             # Probing for GPUs logs a CUDA error on machines without one; do it now, quietly.
             tf.config.list_physical_devices()
+            # TensorFlow's hundreds of thousands of long-lived objects need no garbage
+            # collection: freezing them saves about a second at every command's exit.
+            gc.freeze()
         finally:
             if saved is not None:
                 os.dup2(saved, 2)

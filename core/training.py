@@ -108,6 +108,18 @@ class RunWriter:
         self.history.append(row)
         write_history(self.path / HISTORY_FILE, self.history)
 
+    def record_epoch(self, row: dict, monitor: str, save_best: Callable[[], None]) -> None:
+        """Append a finished epoch; when it improves `monitor`, call `save_best()` (which
+        writes best.keras) before config.json names it as the best epoch."""
+        self.add_epoch(row)
+        value = row.get(monitor)
+        if value is not None and (self.best_value is None or value > self.best_value):
+            self.best_value, self.best_epoch = value, row["epoch"]
+            save_best()
+        self.write_config(epochs_completed=row["epoch"],
+                          best={"epoch": self.best_epoch, "monitor": monitor,
+                                "value": self.best_value})
+
     def save_model(self, model, name: str) -> None:
         with atomic.atomic_path(self.path / name, suffix=".keras") as tmp:
             model.save(tmp)
@@ -127,10 +139,20 @@ def _keras_callback_base():
 
 
 def make_run_callback(writer: RunWriter, listener: ProgressListener | None,
-                      cancel: CancelToken | None, stage: str, monitor: str, epoch_offset: int = 0):
+                      cancel: CancelToken | None, stage: str, monitor: str, epoch_offset: int = 0,
+                      save_best: Callable | None = None):
     """A Keras callback that reports progress, records history, keeps the best model and
-    stops within one batch when cancelled."""
+    stops within one batch when cancelled.
+
+    `save_best(model)` replaces writing the fitted model to best.keras when it improves; the
+    transfer modes use it when they fit a head on cached features but the run must keep the
+    full image -> probabilities model. Epoch numbers in history rows and events start at
+    `epoch_offset` + 1, so several stages share one history.
+    """
     base = _keras_callback_base()
+    if save_best is None:
+        def save_best(model):
+            writer.save_model(model, BEST_MODEL)
 
     class RunCallback(base):
         def on_epoch_begin(self, epoch, logs=None):
@@ -150,14 +172,7 @@ def make_run_callback(writer: RunWriter, listener: ProgressListener | None,
                    "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
                    "val_loss": logs.get("val_loss"), "val_accuracy": logs.get("val_accuracy"),
                    "learning_rate": learning_rate, "seconds": round(seconds, 3)}
-            writer.add_epoch(row)
-            value = logs.get(monitor)
-            if value is not None and (writer.best_value is None or value > writer.best_value):
-                writer.best_value, writer.best_epoch = value, row["epoch"]
-                writer.save_model(self.model, BEST_MODEL)
-            writer.write_config(epochs_completed=row["epoch"],
-                                best={"epoch": writer.best_epoch, "monitor": monitor,
-                                      "value": writer.best_value})
+            writer.record_epoch(row, monitor, lambda: save_best(self.model))
             notify(listener, "on_epoch_end", epoch_offset + epoch,
                    {**logs, "seconds": seconds, "learning_rate": learning_rate})
 
@@ -227,8 +242,9 @@ class TrainingSession:
         return train_ds, val_ds
 
     def fit(self, model, train_ds, val_ds, epochs: int, stage: str, epoch_offset: int = 0,
-            steps_per_epoch: int | None = None) -> None:
-        """model.fit with our callback; returns normally when cancelled or early-stopped."""
+            steps_per_epoch: int | None = None, save_best: Callable | None = None) -> None:
+        """model.fit with our callback; raises Cancelled when cancelled, returns normally when
+        early-stopped. `save_best` and `epoch_offset`: see make_run_callback."""
         import keras
 
         steps = steps_per_epoch or math.ceil(len(self.scan.samples("train")) / self.config.batch_size)
@@ -237,7 +253,7 @@ class TrainingSession:
             "epochs": epoch_offset + epochs, "initial_epoch": epoch_offset, "stage": stage,
             "steps_per_epoch": steps, "run_dir": str(self.writer.path)})
         callbacks = [make_run_callback(self.writer, self.listener, self.cancel, stage,
-                                       self.monitor, epoch_offset)]
+                                       self.monitor, epoch_offset, save_best)]
         if self.config.early_stopping:
             stopper = keras.callbacks.EarlyStopping(
                 monitor="val_loss" if val_ds is not None else "loss",
@@ -287,6 +303,41 @@ def _load_mode_runners() -> None:
         import core.transfer  # noqa: F401
 
 
+def model_spec(name: str):
+    """`core.models.get_model_spec`, also for fusion names such as "resnet50+xception" (whose
+    specs core.backbones builds on demand: there are too many combinations to register)."""
+    import importlib.util
+
+    from core.models import get_model_spec
+
+    if "+" in name and importlib.util.find_spec("core.backbones") is not None:
+        from core import backbones
+
+        return backbones.model_spec(name)
+    return get_model_spec(name)
+
+
+def scan_for_training(config: TrainingConfig, listener: ProgressListener | None = None,
+                      cancel: CancelToken | None = None):
+    """Scan `config.data_dir` as `train` does when no scan is passed to it: transfer runs reuse
+    earlier scans of unchanged files (see core.transfer.scan_dataset_cached), so a run on
+    cached features starts in a moment; other runs call core.datasets.scan_dataset."""
+    return _scan(config, model_spec(config.model), listener, cancel)
+
+
+def _scan(config: TrainingConfig, spec, listener, cancel):
+    from core.datasets import scan_dataset
+
+    if spec.family == "transfer":
+        _load_mode_runners()
+        from core.transfer import scan_dataset_cached
+
+        return scan_dataset_cached(config, listener=listener, cancel=cancel)
+    return scan_dataset(config.data_dir, val_split=config.val_split,
+                        test_split=config.test_split, seed=config.seed,
+                        listener=listener, cancel=cancel)
+
+
 def _data_summary(session: TrainingSession) -> str:
     lines = [f"Dataset: {session.scan.root} ({session.scan.layout})"]
     for split, samples in session.scan.splits.items():
@@ -325,12 +376,10 @@ def train(config: TrainingConfig, listener: ProgressListener | None = None,
     import keras
 
     from core.augmentation import load_augmentation
-    from core.datasets import scan_dataset
-    from core.models import get_model_spec
 
     config.validate()
     cancel = cancel or CancelToken()
-    spec = get_model_spec(config.model)
+    spec = model_spec(config.model)
     mode = config.mode or spec.modes[0]
     if mode not in spec.modes:
         raise TrainingError(f"Model {config.model!r} does not support mode {mode!r}; "
@@ -344,9 +393,7 @@ def train(config: TrainingConfig, listener: ProgressListener | None = None,
                             f"needs at least {spec.min_image_size} px.")
     augmentation = load_augmentation(config.augment)
     if scan is None:
-        scan = scan_dataset(config.data_dir, val_split=config.val_split,
-                            test_split=config.test_split, seed=config.seed,
-                            listener=listener, cancel=cancel)
+        scan = _scan(config, spec, listener, cancel)
     _check_trainable(scan, config)
     for warning in scan.warnings:
         notify(listener, "on_log", "Note: " + warning)
