@@ -1,0 +1,69 @@
+"""Build the product's models and datasets the way core.training does, for throughput runs."""
+from __future__ import annotations
+
+import time
+
+from bench.common import CATS_DOGS, WEIGHTS, photos
+
+
+def build(name: str, image_size: int):
+    """(model, compiled as the product compiles it) for "small_cnn" or "mobilenet_v2" frozen."""
+    from core.models import build_model, loss_for, make_optimizer
+
+    if name == "small_cnn":
+        model = build_model("small_cnn", 2, image_size, rescale=1 / 255)
+    else:
+        from core.backbones import BaseChoice, build_network
+
+        network = build_network([BaseChoice("mobilenet_v2", image_size, str(WEIGHTS), alpha=0.35)],
+                                2, input_size=image_size)
+        for base in network.bases.values():
+            base.trainable = False
+        model = network.model
+    return model
+
+
+def compile_like_product(model, **overrides):
+    from core.models import loss_for, make_optimizer
+
+    model.compile(optimizer=make_optimizer("rmsprop", None), loss=loss_for(2),
+                  metrics=["accuracy"], **overrides)
+    return model
+
+
+def jpeg_dataset(image_size: int, batch_size: int, count: int, augment="default"):
+    """core.pipeline.make_dataset over real JPEGs with the default augmentation (as training)."""
+    from core.augmentation import build_augmenter, load_augmentation
+    from core.pipeline import make_dataset
+
+    paths = photos(count)
+    labels = [0 if "/cats/" in p else 1 for p in paths]
+    augmenter = build_augmenter(load_augmentation(augment), seed=1337) if augment else None
+    return make_dataset(paths, labels, image_size, batch_size, is_native=lambda p: True,
+                        shuffle=True, augmenter=augmenter, seed=1337)
+
+
+def memory_dataset(image_size: int, batch_size: int, count: int):
+    """The compute roof: the same number of images as in-memory tensors, no decoding."""
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, (batch_size, image_size, image_size, 3)).astype(np.float32)
+    labels = rng.integers(0, 2, batch_size).astype(np.int32)
+    steps = max(1, count // batch_size)
+    # unbatch/batch: the batch dimension is unknown (None) as in make_dataset, so both feeds
+    # share one traced train function (a static 32 would trace and XLA-compile another).
+    return tf.data.Dataset.from_tensors((images, labels)).repeat(steps).unbatch().batch(
+        batch_size).prefetch(2)
+
+
+def fit_rate(model, dataset, images: int) -> float:
+    """images/s of one model.fit epoch over `dataset` (already warmed up)."""
+    import warnings
+
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(dataset, epochs=1, verbose=0)
+    return images / (time.perf_counter() - started)
