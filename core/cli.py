@@ -3,12 +3,14 @@
     python main.py inspect DATA [--json]
     python main.py train DATA --out RUN [--model NAME] [--epochs N] ... [--json]
     python main.py evaluate RUN DATA [--json]
-    python main.py predict RUN PATH... [--cam DIR] [--json]
+    python main.py predict RUN PATH... [--cam DIR] [--csv FILE] [--json]
     python main.py augment-preview IMAGE --out PNG [--config PRESET|JSON] [--n 9] [--seed S]
     python main.py runs [ROOT] [--json]
     python main.py demo DEST
 
-Bad arguments or unusable data exit with status 2 and one clear line on stderr.
+Bad arguments, unusable data, damaged or unsafe run folders and unwritable outputs exit with
+status 2 and one clear line on stderr, never a traceback. Checks that need no data (settings,
+output folders) run before anything slow starts.
 """
 from __future__ import annotations
 
@@ -45,13 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = sub.add_parser("train", help="train a model into a run folder")
-    p.add_argument("data", help="dataset folder")
-    p.add_argument("--out", required=True, help="run folder to create (or replace)")
+    p.add_argument("data", nargs="?", help="dataset folder")
+    p.add_argument("--out", help="run folder to create (or replace)")
+    p.add_argument("--resume", metavar="RUN",
+                   help="continue an interrupted run from its last finished epoch (no DATA, --out)")
     p.add_argument("--model", default="small_cnn", help="model name (see 'models')")
     p.add_argument("--mode", default=None,
                    help="training mode (scratch; transfer models: bottleneck, frozen, finetune, fusion)")
     p.add_argument("--image-size", type=int, default=None, help="input size in px (default: model's)")
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=None,
+                   help="epochs to train (default 10; with --resume: the run's total)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--optimizer", default="rmsprop", help="rmsprop, adam, sgd or adadelta")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: optimizer's)")
@@ -80,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--opacity", type=float, default=0.5, help="heatmap opacity 0-1 (default 0.5)")
     p.add_argument("--threshold", type=float, default=0.0,
                    help="leave pixels with heat below this (0-1) uncoloured")
+    p.add_argument("--csv", metavar="FILE",
+                   help="also write the predictions as a table (spreadsheet-safe CSV)")
     p.add_argument("--top", type=int, default=5, help="how many ranked labels to show")
     p.add_argument("--which", choices=("best", "final"), default="best")
     p.add_argument("--json", action="store_true")
@@ -101,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="generate the built-in demo dataset")
     p.add_argument("dest", help="folder to create")
-    p.add_argument("--per-class", type=int, default=100, help="images per class (default 100)")
+    p.add_argument("--per-class", type=int, default=200, help="images per class (default 200)")
     return parser
 
 
@@ -126,7 +133,9 @@ def _transfer_extra(args) -> dict:
 
 
 def _emit(args, payload, text: str) -> None:
-    print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else text)
+    from core.atomic import dumps_json
+
+    print(dumps_json(payload) if args.json else text)
 
 
 def cmd_inspect(args) -> int:
@@ -155,21 +164,99 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from core.datasets import check_trainable
     from core.training import TrainingConfig, train
 
+    if args.resume:
+        return _resume(args)
+    if not args.data or not args.out:
+        missing = " and ".join(name for name, value in (("DATA", args.data), ("--out", args.out))
+                               if not value)
+        raise UsageError(f"the following arguments are required: {missing} "
+                         "(or --resume RUN to continue a run)")
     config = TrainingConfig(
         data_dir=args.data, out_dir=args.out, model=args.model, image_size=args.image_size,
-        epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
-        learning_rate=args.lr, augment=args.augment, val_split=args.val_split,
+        epochs=10 if args.epochs is None else args.epochs, batch_size=args.batch_size,
+        optimizer=args.optimizer, learning_rate=args.lr, augment=args.augment, val_split=args.val_split,
         test_split=args.test_split, seed=args.seed, early_stopping=args.early_stopping,
         class_weights=args.class_weights, mode=args.mode, extra=_transfer_extra(args))
-    result = train(config, listener=PrintListener())
+    _check_before_training(config)
+    listener = PrintListener()
+    scan = _scan_for_training(config, listener)
+    # Raises for one class, adds a warning for classes smaller than a batch; train() prints
+    # the scan's warnings before it builds the model.
+    scan.warnings.extend(warning for warning in check_trainable(scan, config.batch_size)
+                         if warning not in scan.warnings)
+    result = train(config, listener=listener, scan=scan)
     best = result.get("best_val_accuracy")
     text = (f"Run saved in {result['run_dir']} ({result['status']}, "
             f"{result['epochs_completed']} epochs, {result['seconds']:.1f}s)"
             + (f"; best validation accuracy {best:.4f}" if best is not None else ""))
     _emit(args, result, text)
     return 0
+
+
+def _resume(args) -> int:
+    from core import training
+    from core.atomic import check_writable
+    from core.runs import Run
+
+    if args.data or args.out:
+        raise UsageError("--resume RUN continues a run with its own data and settings; leave out "
+                         "DATA and --out.")
+    resume_training = getattr(training, "resume_training", None)
+    if resume_training is None:
+        raise UsageError("Resuming a run is not available in this version of the engine.")
+    Run.open(args.resume)  # a clear message for a missing or damaged run, before anything slow
+    check_writable(args.resume)
+    result = resume_training(args.resume, epochs=args.epochs, listener=PrintListener())
+    _emit(args, result, f"Run {result['run_dir']} resumed ({result['status']}, "
+                        f"{result['epochs_completed']} epochs)")
+    return 0
+
+
+def _check_before_training(config) -> None:
+    """Everything that can be checked without reading the data: settings, model, input size,
+    augmentation and the output folder. Raises ValueError with a sentence."""
+    from core.atomic import check_writable
+    from core.augmentation import load_augmentation
+
+    config.validate()
+    spec = _model_spec(config.model)
+    image_size = config.image_size or spec.default_image_size
+    if image_size < spec.min_image_size:
+        raise UsageError(f"Received image size {image_size} for model {config.model!r}; it needs at "
+                         f"least {spec.min_image_size} px. Pass --image-size "
+                         f"{spec.default_image_size} (its default).")
+    load_augmentation(config.augment)
+    out, data = Path(config.out_dir).resolve(), Path(config.data_dir).resolve()
+    if out == data or data in out.parents:
+        raise UsageError(f"The output folder {config.out_dir} is inside the dataset {config.data_dir}; "
+                         "choose a folder outside it (the dataset is never written to).")
+    check_writable(out)
+
+
+def _model_spec(name: str):
+    """The registry entry of a model name (fusion names such as "resnet50+xception" included)."""
+    from core import training
+
+    if hasattr(training, "model_spec"):
+        return training.model_spec(name)
+    from core.models import get_model_spec
+
+    return get_model_spec(name)
+
+
+def _scan_for_training(config, listener):
+    """Scan the data exactly as `train` would (transfer runs reuse cached scans)."""
+    from core import training
+
+    if hasattr(training, "scan_for_training"):
+        return training.scan_for_training(config, listener=listener)
+    from core.datasets import scan_dataset
+
+    return scan_dataset(config.data_dir, val_split=config.val_split, test_split=config.test_split,
+                        seed=config.seed, listener=listener)
 
 
 def cmd_evaluate(args) -> int:
@@ -191,16 +278,25 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    from core.atomic import check_writable
     from core.datasets import collect_images
-    from core.imageio import read_image
+    from core.export import export_predictions_csv
+    from core.imageio import ImageReadError, read_image
     from core.prediction import Predictor, save_heatmap_overlay
 
+    if args.cam and not 0.0 <= args.opacity <= 1.0:
+        raise UsageError(f"Received --opacity {args.opacity}; expected a value between 0 and 1.")
+    if args.cam:
+        _check_outside_inputs(Path(args.cam), args.paths)
+        check_writable(args.cam)
+    if args.csv:
+        if Path(args.csv).is_dir():
+            raise UsageError(f"--csv {args.csv} is a folder; give a file name such as predictions.csv.")
+        check_writable(Path(args.csv).resolve().parent)
     files, skipped = collect_images(args.paths)
     if not files:
         raise UsageError("No images found in " + ", ".join(args.paths) + "."
                          + (f" ({skipped[0][0]}: {skipped[0][1]})" if skipped else ""))
-    if args.cam and not 0.0 <= args.opacity <= 1.0:
-        raise UsageError(f"Received --opacity {args.opacity}; expected a value between 0 and 1.")
     predictor = Predictor(args.run, which=args.which)
     results = predictor.predict_paths(files, top_k=args.top)
     results += [{"path": str(p), "label": None, "probability": None, "top": [], "error": reason}
@@ -208,10 +304,15 @@ def cmd_predict(args) -> int:
     for result in results:
         result["cam"] = None
         if args.cam and result["label"] is not None:
-            path, method = save_heatmap_overlay(predictor, read_image(result["path"]), result,
-                                                Path(args.cam), args.opacity, args.threshold)
-            result["cam"], result["cam_method"] = str(path), method
+            try:
+                path, method = save_heatmap_overlay(predictor, read_image(result["path"]), result,
+                                                    Path(args.cam), args.opacity, args.threshold)
+                result["cam"], result["cam_method"] = str(path), method
+            except ImageReadError as error:  # changed since it was classified
+                result["error"] = f"no heatmap: {error.reason}"
         result.pop("class_index", None)
+    if args.csv:
+        export_predictions_csv(args.csv, results)
     lines = []
     for result in results:
         if result["label"] is None:
@@ -220,8 +321,20 @@ def cmd_predict(args) -> int:
             ranked = ", ".join(f"{label} {p:.3f}" for label, p in result["top"])
             lines.append(f"{result['path']}: {result['label']} ({result['probability']:.3f})  "
                          f"[{ranked}]" + (f"  heatmap: {result['cam']}" if result["cam"] else ""))
+    if args.csv:
+        lines.append(f"Table written to {args.csv}")
     _emit(args, results, "\n".join(lines))
     return 0
+
+
+def _check_outside_inputs(out: Path, inputs: list[str]) -> None:
+    """Heatmaps written into a folder being classified would be classified next time."""
+    resolved = out.resolve()
+    for item in inputs:
+        folder = Path(item).resolve()
+        if folder.is_dir() and (resolved == folder or folder in resolved.parents):
+            raise UsageError(f"The heatmap folder {out} is inside {item}, which holds the images to "
+                             "classify; choose a folder outside it.")
 
 
 def cmd_augment_preview(args) -> int:
@@ -289,6 +402,7 @@ NEEDS_TENSORFLOW = {"train", "evaluate", "predict", "augment-preview"}
 
 
 def main(argv: list[str] | None = None) -> int:
+    _tolerate_unprintable_names()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -301,14 +415,35 @@ def main(argv: list[str] | None = None) -> int:
             load_tensorflow()
         return COMMANDS[args.command](args)
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_USAGE
-    except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError) as error:
+    except (ValueError, OSError) as error:
         # Our own errors (DatasetError, TrainingError, RunError, ...) are ValueErrors whose
-        # message is already a sentence for the user.
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"error: {message}", file=sys.stderr)
+        # message is already a sentence for the user; OSErrors (disk full, read-only disk,
+        # permission denied) are turned into one.
+        print(f"error: {_one_line(_message(error))}", file=sys.stderr)
         return EXIT_USAGE
     except (Cancelled, KeyboardInterrupt):
         print("Stopped.", file=sys.stderr)
         return 130
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, OSError) and error.filename and error.strerror:
+        return f"{error.strerror}: {error.filename}"
+    return str(error).strip() or type(error).__name__
+
+
+def _one_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0]
+
+
+def _tolerate_unprintable_names() -> None:
+    """File names that are not valid UTF-8, or not printable in the console's encoding, are
+    shown with escapes instead of ending the command with a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError, AttributeError):
+                pass

@@ -244,7 +244,7 @@ def collect_images(paths: list[str | os.PathLike]) -> tuple[list[str], list[tupl
             walk.collect(path, "", set())
             for rel in walk.images:
                 add(os.path.join(path, *rel.split("/")))
-        elif os.path.isfile(path):
+        elif os.path.exists(path):  # a file, or a special file that reading will refuse
             if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
                 add(path)
             else:
@@ -254,6 +254,39 @@ def collect_images(paths: list[str | os.PathLike]) -> tuple[list[str], list[tupl
         else:
             skipped.append((path, "does not exist"))
     return files, skipped
+
+
+def check_trainable(scan: DatasetScan, batch_size: int) -> list[str]:
+    """Can a classifier be trained on this scan? Raises for what makes it impossible and
+    returns warnings (plain sentences) for what makes it poor. Cheap: call it before training.
+
+    Raises:
+        DatasetError: fewer than 2 classes, or a class without training images.
+
+    Returns:
+        Warnings, e.g. a class with fewer training images than one batch (each batch then
+        holds all of them, and the model sees that class far less often than the others).
+    """
+    if len(scan.classes) < 2:
+        found = f"only '{scan.classes[0]}'" if scan.classes else "none"
+        empty = (f" ({_quoted(scan.empty_classes)} had no readable images)"
+                 if scan.empty_classes else "")
+        raise DatasetError(f"{scan.root} has {len(scan.classes)} usable class ({found}){empty}; a "
+                           "classifier needs images of at least 2 classes. Add a folder of images "
+                           "for each class.")
+    counts = scan.counts().get("train", dict.fromkeys(scan.classes, 0))
+    missing = [name for name in scan.classes if counts.get(name, 0) == 0]
+    if missing:
+        raise DatasetError(f"No training images for {_quoted(missing)}: every class needs images in "
+                           "train/. Add some, or remove the class folder.")
+    small = sorted((count, name) for name, count in counts.items() if count < batch_size)
+    if not small:
+        return []
+    examples = ", ".join(f"'{name}' {count}" for count, name in small[:5])
+    more = f" and {len(small) - 5} more" if len(small) > 5 else ""
+    return [f"{_count(len(small), 'class')} {'has' if len(small) == 1 else 'have'} fewer training "
+            f"images than one batch ({batch_size}): {examples}{more}. Training works, but the model "
+            "sees these classes rarely; add images or choose a smaller batch size."]
 
 
 def class_from_filename(name: str) -> str | None:
@@ -290,7 +323,8 @@ class _Walk:
     """Recursive listing of image files below a folder, safe against symlink loops.
 
     ``images`` holds paths relative to the starting folder with ``/`` separators, sorted.
-    Broken links with image names are included (probing reports them as unreadable).
+    Broken links and special files with image names are included (probing reports them
+    as unreadable).
     """
 
     def __init__(self, cancel: CancelToken | None = None) -> None:
@@ -337,7 +371,7 @@ def _list_folder(path: str) -> tuple[list[str], list[str], list[str]] | None:
         try:
             if entry.is_dir():
                 subfolders.append(name)
-            elif entry.is_file() or entry.is_symlink():
+            else:  # files, links (maybe broken) and special files: probing says which fail
                 (images if is_image_name(name) else others).append(name)
         except OSError:
             if is_image_name(name):

@@ -50,7 +50,7 @@ def evaluate_run(run: Run | str | os.PathLike, data_dir: str | os.PathLike, list
         outputs.append(probabilities_from_outputs(predictor.model.predict_on_batch(batch)))
         done += len(batch)
         notify(listener, "on_step", done, len(paths))
-    probs = np.concatenate(outputs)
+    probs = np.concatenate(outputs) if outputs else np.zeros((0, len(labels)))
     if len(probs) != len(paths):
         raise EvaluationError(f"{len(paths) - len(probs)} images became unreadable during "
                               "evaluation; inspect the folder and try again.")

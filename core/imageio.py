@@ -28,6 +28,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import warnings
 from typing import NamedTuple
 
@@ -39,6 +40,10 @@ IMAGE_EXTENSIONS = frozenset(
      ".ppm", ".pgm", ".pbm", ".pnm"}
 )
 """Lower-case file suffixes treated as images. Compare with ``os.path.splitext(name)[1].lower()``."""
+
+MAX_FILE_BYTES = 512 * 2**20
+"""Files larger than this are not read: no usable photo is that big, and a scan reads several
+files at once (a video renamed to .jpg must not exhaust the memory)."""
 
 # Names that operating systems, archivers and cloud clients drop into folders. Compared lower-case.
 SYSTEM_NAMES = frozenset(
@@ -206,6 +211,17 @@ def probe_image_bytes(data: bytes) -> ImageInfo:
 
 def _read_bytes(path: str) -> bytes:
     try:
+        # stat first: opening a named pipe would wait forever for a writer, and reading a
+        # link to /dev/zero would never end.
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ImageReadError("not a regular file (a device, pipe or socket), so it was not read",
+                                 path)
+        if info.st_size > MAX_FILE_BYTES:
+            raise ImageReadError(f"file is too large for an image ({info.st_size / 2**20:,.0f} MB; "
+                                 f"the limit is {MAX_FILE_BYTES // 2**20} MB)", path)
         with open(path, "rb") as file:
             return file.read()
     except FileNotFoundError:
@@ -218,7 +234,8 @@ def _read_bytes(path: str) -> bytes:
         raise ImageReadError("is a folder, not a file", path) from None
     except OSError as error:
         if error.errno == 40:  # ELOOP: a symlink pointing at itself (or a cycle of links).
-            raise ImageReadError("broken link: the link points to itself", path) from None
+            raise ImageReadError("broken link: it points to itself, directly or through other links",
+                                 path) from None
         raise ImageReadError(f"file cannot be read ({error.strerror or error})", path) from None
 
 

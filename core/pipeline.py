@@ -29,10 +29,12 @@ def resize_images(images, image_size: int):
 
 
 def _python_decode(path) -> np.ndarray:
+    import os
+
     from core.imageio import ImageReadError, read_image
 
     try:
-        return read_image(path.decode("utf-8") if isinstance(path, bytes) else str(path))
+        return read_image(os.fsdecode(path) if isinstance(path, bytes) else str(path))
     except ImageReadError:
         # A file that broke after the scan: an empty image is dropped by the pipeline.
         return np.zeros((0, 0, 3), np.uint8)
@@ -74,9 +76,14 @@ def make_dataset(paths: Sequence[str], labels: Sequence[int] | None, image_size:
         augmenter: a callable on float32 batches (see core.augmentation.build_augmenter).
         seed: seed for shuffling.
     """
+    import os
+
     tf = _tf()
-    paths = [str(p) for p in paths]
+    paths = [os.fspath(p) for p in paths]
     native = [bool(is_native(p)) if is_native else False for p in paths]
+    # File-system bytes, not text: a name that is not valid UTF-8 (old ZIP archives) cannot be
+    # turned into a string tensor, and TensorFlow's file system takes the raw bytes anyway.
+    paths = [os.fsencode(p) for p in paths]
     autotune = tf.data.AUTOTUNE
     columns = (paths, native) if labels is None else (paths, native, np.asarray(labels, np.int32))
     dataset = tf.data.Dataset.from_tensor_slices(columns)

@@ -121,30 +121,37 @@ class Predictor:
 MIN_OVERLAY_SIDE = 320
 
 
+MAX_OVERLAY_SIDE = 2048
+"""Saved overlays are scaled down to at most this many pixels on their long side: a heatmap
+has a few dozen cells, and a 7000 x 5000 photo would make a slow 100 MB picture."""
+
+
 def save_heatmap_overlay(predictor: Predictor, image: np.ndarray, result: dict, out_dir: Path,
                          opacity: float = 0.5, threshold: float = 0.0) -> tuple[Path, str]:
-    """Write the annotated CAM / Grad-CAM overlay of one prediction; returns (path, method)."""
+    """Write the annotated CAM / Grad-CAM overlay of one prediction; returns (path, method).
+
+    The file is ``<image name>_<method>.png`` inside ``out_dir`` whatever the image is called
+    (see `core.export.safe_filename`); an existing file is never replaced (``_2``, ``_3``...).
+    """
     import cv2
 
     from core import atomic
+    from core.export import output_path
     from core.heatmaps import annotate, overlay
 
     heatmap, method = predictor.explain(image, result.get("class_index"))
-    scale = MIN_OVERLAY_SIDE / max(image.shape[:2])
-    if scale > 1:  # small images (e.g. 32 px signs) are enlarged so the label stays readable
-        size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
-        heatmap = cv2.resize(heatmap, size, interpolation=cv2.INTER_LINEAR)
+    height, width = image.shape[:2]
+    scale = MAX_OVERLAY_SIDE / max(height, width)
+    if scale < 1:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        heatmap = cv2.resize(heatmap, size, interpolation=cv2.INTER_AREA)
     picture = annotate(overlay(image, heatmap, opacity=opacity, threshold=threshold),
-                       result["label"], result["probability"])
-    stem = Path(result["path"]).stem
-    out_path = Path(out_dir) / f"{stem}_{method}.png"
-    index = 1
-    while out_path.exists():
-        index += 1
-        out_path = Path(out_dir) / f"{stem}_{method}_{index}.png"
+                       str(result["label"]), result["probability"])
+    stem = os.path.splitext(os.path.basename(str(result["path"])))[0]
     ok, encoded = cv2.imencode(".png", cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
     if not ok:
         raise ValueError(f"Could not encode the heatmap for {result['path']}.")
+    out_path = output_path(out_dir, f"{stem}_{method}", ".png")
     atomic.write_bytes(out_path, encoded.tobytes())
     return out_path, method

@@ -7,13 +7,25 @@ A run folder holds:
     best.keras    the model at its best validation accuracy
     final.keras   the model when training ended (finished, stopped or early-stopped)
     summary.txt   the model summary with parameter counts and the dataset counts
-Every file is written atomically, so a run killed at any moment can still be reopened.
+    last.keras    the model and optimizer after the last finished epoch (resumable runs)
+    .training.lock  locked by the process training into the folder
+Every file is written atomically, so a run killed at any moment can still be reopened; a run
+whose configuration says "running" while nobody holds the lock reports "interrupted".
+
+Run folders are shared between people, so opening one trusts nothing in it: the
+configuration is validated, models are loaded in Keras safe mode after their archive has
+been checked for Python code (Lambda layers, unknown custom classes), the model's outputs
+must match labels.json, and nothing is ever unpickled. Every problem is a `RunError`
+whose message is one sentence for the user.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
+import socket
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,15 +37,28 @@ HISTORY_FILE = "history.csv"
 BEST_MODEL = "best.keras"
 FINAL_MODEL = "final.keras"
 SUMMARY_FILE = "summary.txt"
+LAST_MODEL = "last.keras"  # the model after the last finished epoch, with its optimizer (resume)
+CHECKPOINT_INFO = "ics_checkpoint.json"  # inside last.keras: which epoch it holds
+LOCK_FILE = ".training.lock"  # held (flock) by the process training into the folder
 RUN_FORMAT_VERSION = 1
+OLDEST_FORMAT_VERSION = 1
+MAX_CONFIG_BYTES = 16 * 2**20  # a model's config.json is kilobytes; more is not a model of ours
+_LEGACY_MODEL_FILES = ("best.h5", "final.h5", "model.h5", "best_model.h5", "saved_model.pb")
 
 
 class RunError(ValueError):
     """A run folder that cannot be used, with a sentence saying why."""
 
 
+class UnsafeModelError(RunError):
+    """A model file that would run Python code when loaded; it is refused, never loaded."""
+
+
 def is_run_dir(path: str | os.PathLike) -> bool:
-    return (Path(path) / CONFIG_FILE).is_file()
+    try:
+        return Path(path).is_dir() and (Path(path) / CONFIG_FILE).is_file()
+    except OSError:  # e.g. a folder we may not enter
+        return False
 
 
 @dataclass
@@ -47,22 +72,39 @@ class Run:
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Run":
+        """Reopen a run folder.
+
+        Raises:
+            RunError: the folder is missing, not a run, damaged, or from an unsupported
+                (newer or older) version of the program.
+        """
         path = Path(path)
         if not path.is_dir():
             raise RunError(f"{path} is not a run folder (it does not exist). "
                            "Pass the --out folder of a training run.")
         config = _read_json(path / CONFIG_FILE, "run configuration")
-        if not isinstance(config, dict) or "model" not in config:
+        if not isinstance(config, dict) or not isinstance(config.get("model"), str):
             raise RunError(f"{path / CONFIG_FILE} is not a run configuration of this program.")
-        version = config.get("format_version", 0)
-        if version > RUN_FORMAT_VERSION:
-            raise RunError(f"{path} was written by a newer version of Image Classifier Studio "
-                           f"(run format {version}); please update the program to open it.")
-        labels = _read_json(path / LABELS_FILE, "class labels") if (path / LABELS_FILE).exists() \
-            else config.get("labels")
-        if not isinstance(labels, list) or len(labels) < 2:
-            raise RunError(f"{path} has no usable class labels ({LABELS_FILE} is missing or wrong).")
-        return cls(path=path, config=config, labels=[str(label) for label in labels],
+        _check_version(path, config)
+        if (path / LABELS_FILE).exists():
+            labels = _read_json(path / LABELS_FILE, "class labels")
+            if isinstance(config.get("labels"), list) and config["labels"] != labels:
+                raise RunError(f"{path} is inconsistent: {LABELS_FILE} and {CONFIG_FILE} list "
+                               "different classes (were files copied from another run?).")
+        else:
+            labels = config.get("labels")
+        if (not isinstance(labels, list) or len(labels) < 2
+                or not all(isinstance(label, str) and label for label in labels)):
+            raise RunError(f"{path} has no usable class labels ({LABELS_FILE} is missing or wrong: "
+                           "expected a list of at least 2 class names).")
+        if len(set(labels)) != len(labels):
+            raise RunError(f"{path} has duplicated class names in {LABELS_FILE}; the run folder is "
+                           "damaged.")
+        size = config.get("image_size")
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 4096:
+            raise RunError(f"{path / CONFIG_FILE} is damaged: its image_size ({size!r}) is not a "
+                           "size in pixels.")
+        return cls(path=path, config=config, labels=list(labels),
                    history=read_history(path / HISTORY_FILE))
 
     @property
@@ -75,7 +117,12 @@ class Run:
 
     @property
     def status(self) -> str:
-        return self.config.get("status", "unknown")
+        """finished, cancelled, failed, running, or interrupted: "running" in the configuration
+        while no process holds the run's training lock (killed, crashed, laptop closed)."""
+        status = self.config.get("status", "unknown")
+        if status == "running" and (self.path / LOCK_FILE).exists() and not RunLock.is_held(self.path):
+            return "interrupted"
+        return status if isinstance(status, str) else "unknown"
 
     @property
     def best_val_accuracy(self) -> float | None:
@@ -85,15 +132,39 @@ class Run:
 
     def model_path(self, which: str = "best") -> Path:
         """The best model, falling back to the final one (a run stopped before its first epoch
-        ended has no best model yet)."""
-        order = {"best": (BEST_MODEL, FINAL_MODEL), "final": (FINAL_MODEL, BEST_MODEL)}[which]
+        ended has no best model yet) and to the last checkpoint of an interrupted run."""
+        order = {"best": (BEST_MODEL, FINAL_MODEL, LAST_MODEL),
+                 "final": (FINAL_MODEL, LAST_MODEL, BEST_MODEL)}[which]
         for name in order:
             if (self.path / name).is_file():
                 return self.path / name
+        legacy = [name for name in _LEGACY_MODEL_FILES if (self.path / name).exists()]
+        if legacy:
+            raise RunError(f"{self.path} holds a model in an older format ({legacy[0]}, from Keras 2 "
+                           "or an older version of this program); this version opens .keras models "
+                           "only. Train the model again with this version.")
         raise RunError(f"{self.path} holds no trained model yet ({BEST_MODEL} and {FINAL_MODEL} "
                        "are missing): the run was stopped or crashed before its first epoch ended.")
 
+    def checkpoint(self) -> tuple[Path, int, str] | None:
+        """(path, epoch, stage) of the resumable checkpoint (last.keras), or None.
+
+        The epoch is read from inside the file, which is replaced atomically, so it is exact
+        whatever moment training was killed at.
+        """
+        path = self.path / LAST_MODEL
+        info = read_checkpoint_info(path)
+        if info is None:
+            return None
+        return path, info["epoch"], info.get("stage", "train")
+
     def load_model(self, which: str = "best"):
+        """Load the run's model safely: no Python code from the file is ever run.
+
+        Raises:
+            RunError: the model is missing, damaged, contains Python code (a Lambda layer or
+                an unknown custom class) or does not match the run's labels and image size.
+        """
         import keras
 
         from core.models import register_custom_objects
@@ -101,20 +172,244 @@ class Run:
         register_custom_objects()
         path = self.model_path(which)
         try:
-            # safe_mode refuses models that would run arbitrary Python code (Lambda layers).
-            return keras.models.load_model(path, compile=False, safe_mode=True)
+            check_model_archive(path)
+        except UnsafeModelError:
+            raise
+        except RunError as error:
+            raise RunError(f"{error}{self._alternative(path) or ' Train the model again.'}") from None
+        try:
+            # safe_mode refuses models that would run arbitrary Python code (Lambda layers);
+            # check_model_archive has already refused those with a plainer explanation.
+            model = keras.models.load_model(path, compile=False, safe_mode=True)
         except Exception as error:  # Keras raises many types for a broken archive
-            raise RunError(f"Cannot load the model {path}: {str(error).splitlines()[0]} "
-                           "The file may be damaged or come from an incompatible version.") from error
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise RunError(f"Cannot load the model {path}: {first_line[:300].rstrip('.')}. "
+                           f"The file may be damaged or come from an incompatible version"
+                           f"{self._saved_with()}.{self._alternative(path)}") from error
+        self._check_model_matches(model, path)
+        return model
+
+    def _saved_with(self) -> str:
+        versions = self.config.get("versions")
+        if isinstance(versions, dict) and versions.get("keras"):
+            return f" (it was saved with Keras {versions['keras']})"
+        return ""
+
+    def _alternative(self, broken: Path) -> str:
+        others = [name for name in (BEST_MODEL, FINAL_MODEL, LAST_MODEL)
+                  if name != broken.name and (self.path / name).is_file()]
+        if not others:
+            return ""
+        which = "final" if others[0] in (FINAL_MODEL, LAST_MODEL) else "best"
+        return f" The run also has {others[0]}; try that one (--which {which})."
+
+    def _check_model_matches(self, model, path: Path) -> None:
+        try:
+            output_shape = model.output_shape
+            input_shape = model.input_shape
+        except (AttributeError, ValueError):
+            raise RunError(f"The model {path} does not have one image input and one class "
+                           "output, so it is not a classifier of this program.") from None
+        if not (isinstance(output_shape, tuple) and len(output_shape) == 2
+                and isinstance(input_shape, tuple) and len(input_shape) == 4):
+            raise RunError(f"The model {path} does not have one image input and one class "
+                           "output, so it is not a classifier of this program.")
+        units = output_shape[-1]
+        expected = 1 if len(self.labels) == 2 else len(self.labels)
+        if units != expected and not (units == 2 and len(self.labels) == 2):
+            classes = 2 if units == 1 else units
+            raise RunError(f"The model {path} predicts {classes} classes but {LABELS_FILE} lists "
+                           f"{len(self.labels)} ({', '.join(self.labels[:5])}); the run folder "
+                           "mixes files from different runs. Use the folder as training left it.")
+        if input_shape[1:3] not in ((self.image_size, self.image_size), (None, None)):
+            raise RunError(f"The model {path} takes {input_shape[1]} x {input_shape[2]} px images "
+                           f"but {CONFIG_FILE} says {self.image_size} px; the run folder mixes "
+                           "files from different runs.")
+
+
+def stamp_checkpoint(archive: str | os.PathLike, epoch: int, stage: str) -> None:
+    """Record in a freshly saved .keras file which finished epoch it holds (call it on the
+    temporary file, before the atomic rename). Keras ignores the extra member when loading."""
+    with zipfile.ZipFile(archive, "a") as handle:
+        handle.writestr(CHECKPOINT_INFO, json.dumps({"epoch": int(epoch), "stage": str(stage)}))
+
+
+def read_checkpoint_info(archive: str | os.PathLike) -> dict | None:
+    """What `stamp_checkpoint` recorded, or None for a missing, damaged or unstamped file."""
+    try:
+        with zipfile.ZipFile(archive) as handle:
+            info = json.loads(handle.read(CHECKPOINT_INFO).decode("utf-8"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
+        return None
+    epoch = info.get("epoch") if isinstance(info, dict) else None
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 1:
+        return None
+    return info
+
+
+def check_model_archive(path: str | os.PathLike) -> None:
+    """Refuse a .keras file that is damaged or would need Python code to load.
+
+    Reads only the archive's JSON (never the weights, never pickle) and checks every object
+    it names: Lambda layers and serialized Python functions carry code; classes from outside
+    Keras must be ones this program registered.
+
+    Raises:
+        RunError: with a sentence saying what was found.
+    """
+    from core.models import register_custom_objects
+
+    register_custom_objects()  # our own layers (backbone preprocessing) count as known
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("config.json")
+            if info.file_size > MAX_CONFIG_BYTES:
+                raise RunError(f"The model {path} is not a model of this program (its "
+                               "configuration is far too large).")
+            config = json.loads(archive.read(info).decode("utf-8"))
+    except RunError:
+        raise
+    except KeyError:
+        raise RunError(f"The model {path} is damaged: the archive has no configuration "
+                       "(config.json).") from None
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as error:
+        reason = "the file is empty" if path.is_file() and path.stat().st_size == 0 else \
+            "it is not a complete .keras archive (truncated or damaged)"
+        raise RunError(f"The model {path} cannot be loaded: {reason}.") from error
+    problem = _unsafe_object(config)
+    if problem:
+        raise UnsafeModelError(f"{problem} The model {path} was not loaded, for your safety: a shared "
+                       "model file could run any program on your computer this way. Models "
+                       "trained with Image Classifier Studio never contain code; retrain it "
+                       "here, or ask its author for one trained here.")
+
+
+def _unsafe_object(config) -> str | None:
+    """A sentence about the first object in a Keras config that needs Python code, or None."""
+    from keras.saving import get_registered_object
+
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        class_name = item.get("class_name")
+        module = item.get("module")
+        if class_name == "Lambda":
+            return "This model contains Python code (a Lambda layer) and was not loaded, for your safety."
+        if class_name == "__lambda__":
+            return "This model contains Python code (a serialized function) and was not loaded, for your safety."
+        if isinstance(class_name, str) and isinstance(module, str) and not module.startswith("keras"):
+            registered = item.get("registered_name")
+            known = registered and get_registered_object(registered) is not None
+            if not known and module != "builtins":
+                return (f"This model uses a custom component ({module}.{class_name}) that this program "
+                        "does not include, and it was not loaded, for your safety.")
+        stack.extend(value for value in item.values() if isinstance(value, (dict, list)))
+    return None
+
+
+class RunLock:
+    """Exclusive lock a training process holds on its run folder (released when it dies).
+
+    Two processes must never train into one folder, and a run whose configuration still says
+    "running" while nobody holds the lock was interrupted (killed, crashed, power lost).
+    Uses ``fcntl.flock`` on ``.training.lock``; where that is unavailable the lock is a no-op.
+
+    Example:
+        with RunLock(run_dir):
+            ...  # train
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path) / LOCK_FILE
+        self._handle = None
+
+    def __enter__(self) -> "RunLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def acquire(self) -> None:
+        """Raises RunError when another process is training into the folder."""
+        try:
+            import fcntl
+        except ImportError:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise RunError(f"Another training is writing into {self.path.parent} right now; wait "
+                           "for it to finish or choose another output folder.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()} {socket.gethostname()}\n")
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            with contextlib.suppress(OSError):
+                self._handle.close()  # closing releases the flock
+            self._handle = None
+
+    @staticmethod
+    def is_held(run_path: str | os.PathLike) -> bool:
+        """True when a live process holds the lock of ``run_path``."""
+        try:
+            import fcntl
+        except ImportError:
+            return True  # cannot tell: trust the configuration
+        try:
+            with open(Path(run_path) / LOCK_FILE, "a+", encoding="utf-8") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    return True
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                return False
+        except OSError:
+            return True  # a read-only shared folder: cannot tell, trust the configuration
+
+
+def _check_version(path: Path, config: dict) -> None:
+    version = config.get("format_version")
+    if version is None:
+        raise RunError(f"{path} was written by an older version of Image Classifier Studio (its "
+                       "configuration has no format version) and cannot be opened; train the "
+                       "model again with this version.")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise RunError(f"{path / CONFIG_FILE} is damaged: its format_version ({version!r}) is not a "
+                       "number.")
+    if version > RUN_FORMAT_VERSION:
+        raise RunError(f"{path} was written by a newer version of Image Classifier Studio "
+                       f"(run format {version}); please update the program to open it.")
+    if version < OLDEST_FORMAT_VERSION:
+        raise RunError(f"{path} was written by an older version of Image Classifier Studio (run "
+                       f"format {version}) and cannot be opened; train the model again with this "
+                       "version.")
 
 
 def _read_json(path: Path, what: str):
     try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise RunError(f"{path} is not a {what} file of this program (it is far too large).")
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RunError(f"{path.parent} is not a run folder: its {what} ({path.name}) is missing.") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise RunError(f"{path} is damaged ({what} is not valid JSON: {error}).") from None
+    except OSError as error:
+        raise RunError(f"{path} cannot be read ({error.strerror or error}).") from None
 
 
 HISTORY_COLUMNS = ["epoch", "stage", "loss", "accuracy", "val_loss", "val_accuracy",
@@ -122,24 +417,34 @@ HISTORY_COLUMNS = ["epoch", "stage", "loss", "accuracy", "val_loss", "val_accura
 
 
 def read_history(path: Path) -> list[dict]:
+    """Rows of history.csv. A damaged file (cut off, binary garbage) never stops a run from
+    opening: unreadable rows and cells are left out, a file that cannot be parsed gives []."""
     if not path.is_file():
         return []
+    try:
+        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+            raw_rows = list(csv.DictReader(handle))
+    except (OSError, csv.Error):
+        return []
     rows = []
-    with open(path, newline="", encoding="utf-8") as handle:
-        for raw in csv.DictReader(handle):
-            row = {}
-            for key, value in raw.items():
-                if key is None:
-                    continue
-                if key == "stage":
-                    row[key] = value
-                elif key == "epoch":
-                    row[key] = int(value) if value not in ("", None) else None
-                else:
-                    try:
-                        row[key] = float(value) if value not in ("", None) else None
-                    except ValueError:
-                        row[key] = None
+    for raw in raw_rows:
+        row = {}
+        for key, value in raw.items():
+            if key is None or not isinstance(value, str):
+                continue
+            if key == "stage":
+                row[key] = value
+            elif key == "epoch":
+                try:
+                    row[key] = int(value) if value else None
+                except ValueError:
+                    row[key] = None
+            else:
+                try:
+                    row[key] = float(value) if value else None
+                except ValueError:
+                    row[key] = None
+        if row.get("epoch") is not None:  # a line cut off before its epoch is no row
             rows.append(row)
     return rows
 
@@ -148,6 +453,16 @@ def write_history(path: Path, rows: list[dict]) -> None:
     atomic.write_csv(path, HISTORY_COLUMNS,
                      [["" if row.get(col) is None else row.get(col) for col in HISTORY_COLUMNS]
                       for row in rows])
+
+
+def _looks_like_run(path: Path) -> bool:
+    if is_run_dir(path):
+        return True
+    try:
+        return path.is_dir() and any((path / name).is_file()
+                                     for name in (LABELS_FILE, BEST_MODEL, FINAL_MODEL, LAST_MODEL))
+    except OSError:
+        return False
 
 
 @dataclass
@@ -169,19 +484,24 @@ class RunSummary:
 
 
 def list_runs(root: str | os.PathLike) -> list[RunSummary]:
-    """Runs inside `root` (or `root` itself if it is a run), newest first. Broken runs are
-    listed with an error rather than hidden."""
+    """Runs inside `root` (or `root` itself if it is a run), newest first. Broken runs (also
+    folders holding a run's model or labels without a usable configuration) are listed with
+    an error rather than hidden, so no trained model goes missing from the list."""
     root = Path(root)
-    candidates = [root] if is_run_dir(root) else sorted(
-        (p for p in root.iterdir() if p.is_dir() and is_run_dir(p)), key=lambda p: p.name) \
-        if root.is_dir() else []
+    if is_run_dir(root):
+        candidates = [root]
+    else:
+        try:
+            candidates = sorted((p for p in root.iterdir() if _looks_like_run(p)), key=lambda p: p.name)
+        except OSError:  # missing, not a folder, or not readable: no runs to show
+            candidates = []
     summaries = []
     for path in candidates:
         try:
             run = Run.open(path)
             summaries.append(RunSummary(path, path.name, run.config.get("model", "?"), run.status,
                                         len(run.history), run.best_val_accuracy,
-                                        run.config.get("created", "")))
+                                        str(run.config.get("created", ""))))
         except RunError as error:
             summaries.append(RunSummary(path, path.name, "?", "broken", 0, None, "", str(error)))
     summaries.sort(key=lambda s: s.created, reverse=True)

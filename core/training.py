@@ -10,9 +10,11 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import math
 import os
+import socket
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, fields
@@ -24,7 +26,8 @@ import numpy as np
 from core import atomic
 from core.progress import CancelToken, Cancelled, ProgressListener, notify
 from core.runs import (BEST_MODEL, CONFIG_FILE, FINAL_MODEL, HISTORY_FILE, LABELS_FILE,
-                       RUN_FORMAT_VERSION, SUMMARY_FILE, write_history)
+                       LAST_MODEL, RUN_FORMAT_VERSION, SUMMARY_FILE, RunError, RunLock,
+                       stamp_checkpoint, write_history)
 
 
 @dataclass
@@ -92,9 +95,10 @@ class RunWriter:
 
     def start(self, config: dict, labels: list[str]) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        for stale in (BEST_MODEL, FINAL_MODEL, HISTORY_FILE, SUMMARY_FILE):
+        for stale in (BEST_MODEL, FINAL_MODEL, LAST_MODEL, HISTORY_FILE, SUMMARY_FILE):
             # A run folder that is reused starts clean, so old models never pass for new ones.
             (self.path / stale).unlink(missing_ok=True)
+        atomic.remove_stale_temporaries(self.path)  # left by a process killed mid-write
         self.config = config
         atomic.write_json(self.path / LABELS_FILE, labels)
         self.write_config()
@@ -108,21 +112,44 @@ class RunWriter:
         self.history.append(row)
         write_history(self.path / HISTORY_FILE, self.history)
 
-    def record_epoch(self, row: dict, monitor: str, save_best: Callable[[], None]) -> None:
+    def record_epoch(self, row: dict, monitor: str, save_best: Callable[[], None],
+                     save_checkpoint: Callable[[], None] | None = None) -> None:
         """Append a finished epoch; when it improves `monitor`, call `save_best()` (which
-        writes best.keras) before config.json names it as the best epoch."""
+        writes best.keras) before config.json names it as the best epoch.
+
+        Crash-safe order: history, best, checkpoint (`save_checkpoint()`, last.keras), then
+        the config that counts the epoch. The checkpoint records its own epoch, so a kill
+        between any two steps still resumes exactly after the last epoch it holds.
+        """
         self.add_epoch(row)
         value = row.get(monitor)
         if value is not None and (self.best_value is None or value > self.best_value):
             self.best_value, self.best_epoch = value, row["epoch"]
             save_best()
+        if save_checkpoint is not None:
+            save_checkpoint()
         self.write_config(epochs_completed=row["epoch"],
                           best={"epoch": self.best_epoch, "monitor": monitor,
                                 "value": self.best_value})
 
+    def resume(self, config: dict, history: list[dict]) -> None:
+        """Take over an interrupted run: its config and the history up to its checkpoint."""
+        atomic.remove_stale_temporaries(self.path)
+        self.config, self.history = config, list(history)
+        best = config.get("best") or {}
+        self.best_value, self.best_epoch = best.get("value"), best.get("epoch")
+        write_history(self.path / HISTORY_FILE, self.history)
+        self.write_config()
+
     def save_model(self, model, name: str) -> None:
         with atomic.atomic_path(self.path / name, suffix=".keras") as tmp:
             model.save(tmp)
+
+    def save_checkpoint(self, model, epoch: int, stage: str) -> None:
+        """last.keras: the model and its optimizer after `epoch`, for `resume_training`."""
+        with atomic.atomic_path(self.path / LAST_MODEL, suffix=".keras") as tmp:
+            model.save(tmp)
+            stamp_checkpoint(tmp, epoch, stage)
 
     def write_summary(self, text: str) -> None:
         atomic.write_text(self.path / SUMMARY_FILE, text)
@@ -140,14 +167,15 @@ def _keras_callback_base():
 
 def make_run_callback(writer: RunWriter, listener: ProgressListener | None,
                       cancel: CancelToken | None, stage: str, monitor: str, epoch_offset: int = 0,
-                      save_best: Callable | None = None):
+                      save_best: Callable | None = None, checkpoint: bool = False):
     """A Keras callback that reports progress, records history, keeps the best model and
     stops within one batch when cancelled.
 
     `save_best(model)` replaces writing the fitted model to best.keras when it improves; the
     transfer modes use it when they fit a head on cached features but the run must keep the
     full image -> probabilities model. Epoch numbers in history rows and events start at
-    `epoch_offset` + 1, so several stages share one history.
+    `epoch_offset` + 1, so several stages share one history. With `checkpoint`, the fitted
+    model and its optimizer are saved to last.keras after every epoch (see resume_training).
     """
     base = _keras_callback_base()
     if save_best is None:
@@ -172,7 +200,9 @@ def make_run_callback(writer: RunWriter, listener: ProgressListener | None,
                    "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
                    "val_loss": logs.get("val_loss"), "val_accuracy": logs.get("val_accuracy"),
                    "learning_rate": learning_rate, "seconds": round(seconds, 3)}
-            writer.record_epoch(row, monitor, lambda: save_best(self.model))
+            writer.record_epoch(row, monitor, lambda: save_best(self.model),
+                                (lambda: writer.save_checkpoint(self.model, row["epoch"], stage))
+                                if checkpoint else None)
             notify(listener, "on_epoch_end", epoch_offset + epoch,
                    {**logs, "seconds": seconds, "learning_rate": learning_rate})
 
@@ -208,6 +238,7 @@ class TrainingSession:
     listener: ProgressListener | None
     cancel: CancelToken
     class_weight: dict | None
+    checkpoints: bool = False  # save last.keras every epoch (runs that resume_training supports)
 
     @property
     def labels(self) -> list[str]:
@@ -253,7 +284,8 @@ class TrainingSession:
             "epochs": epoch_offset + epochs, "initial_epoch": epoch_offset, "stage": stage,
             "steps_per_epoch": steps, "run_dir": str(self.writer.path)})
         callbacks = [make_run_callback(self.writer, self.listener, self.cancel, stage,
-                                       self.monitor, epoch_offset, save_best)]
+                                       self.monitor, epoch_offset, save_best,
+                                       checkpoint=self.checkpoints and save_best is None)]
         if self.config.early_stopping:
             stopper = keras.callbacks.EarlyStopping(
                 monitor="val_loss" if val_ds is not None else "loss",
@@ -273,21 +305,65 @@ class TrainingSession:
                      f"{self.config.early_stopping} epochs.")
 
 
+def compile_for_training(model, optimizer, num_classes: int) -> None:
+    """model.compile with our loss and accuracy, creating every variable right now.
+
+    Keras creates the variables of a string metric ("accuracy") and of the optimizer lazily,
+    inside the traced train step; TensorFlow then registers `tf.cond` functions for their
+    initial values in its process-wide function library. Creating them eagerly here avoids
+    that and halves the start-up time of small runs.
+    """
+    import keras
+
+    from core.models import loss_for
+
+    accuracy = (keras.metrics.BinaryAccuracy(name="accuracy") if num_classes == 2
+                else keras.metrics.SparseCategoricalAccuracy(name="accuracy"))
+    model.compile(optimizer=optimizer, loss=loss_for(num_classes), metrics=[accuracy])
+    model.optimizer.build(model.trainable_variables)
+
+
+@contextlib.contextmanager
+def released_tensorflow_graphs():
+    """Let TensorFlow free the graphs a training traced once it is over.
+
+    TensorFlow's default distribution strategy sums gradients through a `custom_gradient`
+    (distribute_lib.ReplicaContext.all_reduce), which registers a gradient function in a
+    process-wide registry that is never emptied; that function keeps the whole traced train
+    step alive: about 8-12 MB per LeNet run, far more for big backbones, so a GUI session
+    that trains many times grows without bound. The entries this training added are dropped
+    when it ends (they are only used while tracing gradients *through* the optimizer
+    update, which nothing does).
+    """
+    from tensorflow.python.framework import ops
+
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    before = set(registry) if isinstance(registry, dict) else None
+    try:
+        yield
+    finally:
+        if before is not None:
+            for name in [name for name in list(registry)
+                         if name not in before and str(name).startswith("CustomGradient-")]:
+                registry.pop(name, None)
+
+
 def run_scratch(session: TrainingSession):
     """Train a from-scratch CNN end to end. Returns the trained model."""
-    from core.models import build_model, loss_for, make_optimizer, model_summary
+    from core.models import build_model, make_optimizer, model_summary
 
     config = session.config
     rescale = session.augmentation.rescale or 1.0
     model = build_model(config.model, session.num_classes, session.image_size, rescale=rescale)
-    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate),
-                  loss=loss_for(session.num_classes), metrics=["accuracy"])
+    compile_for_training(model, make_optimizer(config.optimizer, config.learning_rate),
+                         session.num_classes)
     session.writer.write_summary(model_summary(model) + "\n\n" + _data_summary(session))
     session.writer.write_config(preprocessing={"input": "RGB pixels 0-255, resized by "
                                                "bilinear with antialias", "rescale": rescale},
                                 num_params=int(model.count_params()))
     train_ds, val_ds = session.datasets()
     session.model = model  # so a cancelled run can still save its final state
+    session.checkpoints = True
     session.fit(model, train_ds, val_ds, config.epochs, stage="train")
     return model
 
@@ -353,16 +429,14 @@ def _class_weight(scan, num_classes: int) -> dict:
     return {i: float(total / (num_classes * max(count, 1))) for i, count in enumerate(counts)}
 
 
-def _check_trainable(scan, config: TrainingConfig) -> None:
-    if len(scan.classes) < 2:
-        found = scan.classes[0] if scan.classes else "none"
-        raise TrainingError(f"{scan.root} has {len(scan.classes)} usable class ({found}); "
-                            "a classifier needs images of at least 2 classes.")
-    counts = np.bincount([s.label for s in scan.samples("train")], minlength=len(scan.classes))
-    missing = [scan.classes[i] for i, count in enumerate(counts) if count == 0]
-    if missing:
-        raise TrainingError(f"No training images for class(es) {', '.join(missing)}; add images "
-                            "or remove the folder(s).")
+def _check_trainable(scan, config: TrainingConfig) -> list[str]:
+    """Raise TrainingError when no classifier can be trained; return warnings (plain sentences)."""
+    from core.datasets import DatasetError, check_trainable
+
+    try:
+        return check_trainable(scan, config.batch_size)
+    except DatasetError as error:
+        raise TrainingError(str(error)) from None
 
 
 def train(config: TrainingConfig, listener: ProgressListener | None = None,
@@ -392,13 +466,14 @@ def train(config: TrainingConfig, listener: ProgressListener | None = None,
         raise TrainingError(f"Received image size {image_size} for model {config.model!r}; it "
                             f"needs at least {spec.min_image_size} px.")
     augmentation = load_augmentation(config.augment)
+    out = Path(config.out_dir)
+    _check_output_folder(out, Path(config.data_dir))  # before the scan: it needs no data
     if scan is None:
         scan = _scan(config, spec, listener, cancel)
-    _check_trainable(scan, config)
+    scan.warnings.extend(warning for warning in _check_trainable(scan, config)
+                         if warning not in scan.warnings)  # the CLI may have added them
     for warning in scan.warnings:
         notify(listener, "on_log", "Note: " + warning)
-    out = Path(config.out_dir)
-    _check_output_folder(out, Path(config.data_dir))
 
     keras.utils.set_random_seed(config.seed)
     writer = RunWriter(out)
@@ -419,16 +494,24 @@ def train(config: TrainingConfig, listener: ProgressListener | None = None,
         "versions": _versions(),
         "epochs_completed": 0,
     }
-    writer.start(run_config, list(scan.classes))
-    session = TrainingSession(config=config, scan=scan, writer=writer, image_size=image_size,
-                              augmentation=augmentation, listener=listener, cancel=cancel,
-                              class_weight=_class_weight(scan, len(scan.classes))
-                              if config.class_weights else None)
+    with _training_lock(out), released_tensorflow_graphs():
+        writer.start(run_config | _process_info(), list(scan.classes))
+        session = TrainingSession(config=config, scan=scan, writer=writer, image_size=image_size,
+                                  augmentation=augmentation, listener=listener, cancel=cancel,
+                                  class_weight=_class_weight(scan, len(scan.classes))
+                                  if config.class_weights else None)
+        return _execute(session, lambda: MODE_RUNNERS[mode](session))
+
+
+def _execute(session: TrainingSession, run) -> dict:
+    """Run a mode runner (or a resumed fit), then record how it ended. Shared by train and
+    resume_training."""
+    writer, listener = session.writer, session.listener
     session.model = None
     status = "finished"
     started = time.perf_counter()
     try:
-        model = MODE_RUNNERS[mode](session)
+        model = run()
     except Cancelled:
         status, model = "cancelled", session.model
     except BaseException as error:
@@ -439,13 +522,113 @@ def train(config: TrainingConfig, listener: ProgressListener | None = None,
     best = writer.best_value
     writer.write_config(status=status, seconds=round(time.perf_counter() - started, 2),
                         finished=_dt.datetime.now().isoformat(timespec="seconds"))
-    result = {"run_dir": str(out), "status": status,
+    result = {"run_dir": str(writer.path), "status": status,
               "epochs_completed": writer.config.get("epochs_completed", 0),
               "best_epoch": writer.best_epoch, "monitor": session.monitor,
               "best_val_accuracy": best if session.monitor == "val_accuracy" else None,
               "best_accuracy": best, "seconds": writer.config["seconds"]}
     notify(listener, "on_train_end", result)
     return result
+
+
+@contextlib.contextmanager
+def _training_lock(out: Path):
+    """Hold the run folder's lock: no second training into it, and a killed run shows as
+    "interrupted" (see core.runs.RunLock)."""
+    try:
+        lock = RunLock(out)
+        lock.acquire()
+    except RunError as error:
+        raise TrainingError(str(error)) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _process_info() -> dict:
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
+                    listener: ProgressListener | None = None,
+                    cancel: CancelToken | None = None) -> dict:
+    """Continue an interrupted (or stopped) run from the last epoch it finished.
+
+    The history up to that epoch is kept, the model and its optimizer come from last.keras,
+    and the data is scanned again with the run's seed; if the dataset changed, resuming is
+    refused (the splits would differ). `epochs` is the new total (default: the run's own).
+    From-scratch runs only for now (transfer modes keep no checkpoint).
+
+    Returns the same dict as `train`. Raises TrainingError with a sentence when the run
+    cannot be resumed.
+    """
+    import keras
+
+    from core.augmentation import load_augmentation
+    from core.runs import Run, check_model_archive
+
+    cancel = cancel or CancelToken()
+    try:
+        run = Run.open(run_dir)
+    except RunError as error:
+        raise TrainingError(str(error)) from None
+    out = Path(run_dir)
+    checkpoint = run.checkpoint()
+    saved = dict(run.config.get("training") or {})
+    config = TrainingConfig.from_dict(saved | {"out_dir": str(out)})
+    if epochs is not None:
+        config.epochs = epochs
+    config.validate()
+    if checkpoint is None:
+        raise TrainingError(f"{out} cannot be resumed: it has no checkpoint ({LAST_MODEL}); it "
+                            "was stopped before its first epoch ended, or made by an older "
+                            "version or a transfer-learning mode. Train it again instead.")
+    path, done, stage = checkpoint
+    if run.config.get("mode", "scratch") != "scratch" or stage != "train":
+        raise TrainingError(f"{out} was trained with mode {run.config.get('mode')!r}; only "
+                            "from-scratch runs can be resumed in this version.")
+    if done >= config.epochs:
+        raise TrainingError(f"{out} has already finished all {done} epochs; pass --epochs with a "
+                            f"larger total (e.g. --epochs {done + 5}) to train it further.")
+    _check_output_folder(out, Path(config.data_dir))
+    augmentation = load_augmentation(saved.get("augment", config.augment))
+    scan = _scan(config, model_spec(config.model), listener, cancel)
+    recorded = (run.config.get("dataset") or {}).get("splits")
+    if scan.report()["splits"] != recorded or list(scan.classes) != run.labels:
+        raise TrainingError(f"The dataset {config.data_dir} changed since this run started (its "
+                            "classes or image counts differ), so resuming would mix different "
+                            "training and validation images. Start a new run instead.")
+    with _training_lock(out), released_tensorflow_graphs():
+        try:
+            check_model_archive(path)
+        except RunError as error:
+            raise TrainingError(str(error)) from None
+        keras.utils.set_random_seed(config.seed + done)
+        model = keras.models.load_model(path, compile=True, safe_mode=True)
+        writer = RunWriter(out)
+        history = [row for row in run.history if (row.get("epoch") or 0) <= done]
+        writer.resume(run.config | _process_info() | {
+            "status": "running", "epochs_completed": done,
+            "training": run.config.get("training", {}) | {"epochs": config.epochs},
+            "resumed": (run.config.get("resumed") or []) + [
+                {"at_epoch": done, "when": _dt.datetime.now().isoformat(timespec="seconds")}]},
+            history)
+        session = TrainingSession(config=config, scan=scan, writer=writer,
+                                  image_size=run.image_size, augmentation=augmentation,
+                                  listener=listener, cancel=cancel,
+                                  class_weight=_class_weight(scan, len(scan.classes))
+                                  if config.class_weights else None, checkpoints=True)
+        notify(listener, "on_log", f"Resuming {out} after epoch {done} of {config.epochs}.")
+
+        def fit():
+            session.model = model
+            train_ds, val_ds = session.datasets()
+            session.fit(model, train_ds, val_ds, config.epochs - done, stage="train",
+                        epoch_offset=done)
+            return model
+
+        return _execute(session, fit)
 
 
 def _check_output_folder(out: Path, data_dir: Path) -> None:
@@ -458,9 +641,10 @@ def _check_output_folder(out: Path, data_dir: Path) -> None:
     if out.is_dir() and any(out.iterdir()) and not (out / CONFIG_FILE).exists():
         raise TrainingError(f"The output folder {out} already holds other files; choose a new or "
                             "empty folder (or an earlier run folder to replace it).")
-    parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
-    if not os.access(parent, os.W_OK):
-        raise TrainingError(f"Cannot write to {parent}; choose an output folder you can write to.")
+    try:
+        atomic.check_writable(out)  # also right for root and read-only disks, unlike os.access
+    except atomic.NotWritableError as error:
+        raise TrainingError(str(error)) from None
 
 
 def _versions() -> dict:
