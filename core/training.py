@@ -14,6 +14,7 @@ import contextlib
 import datetime as _dt
 import math
 import os
+import shutil
 import socket
 import time
 import warnings
@@ -144,6 +145,10 @@ class RunWriter:
     def save_model(self, model, name: str) -> None:
         with atomic.atomic_path(self.path / name, suffix=".keras") as tmp:
             model.save(tmp)
+
+    def copy_model(self, source: str, name: str) -> None:
+        with atomic.atomic_path(self.path / name, suffix=".keras") as tmp:
+            shutil.copyfile(self.path / source, tmp)
 
     def save_checkpoint(self, model, epoch: int, stage: str) -> None:
         """last.keras: the model and its optimizer after `epoch`, for `resume_training`."""
@@ -518,7 +523,14 @@ def _execute(session: TrainingSession, run) -> dict:
         writer.write_config(status="failed", error=str(error))
         raise
     if model is not None:
-        writer.save_model(model, FINAL_MODEL)
+        if status == "finished" and writer.best_epoch is not None \
+                and writer.best_epoch == writer.config.get("epochs_completed") \
+                and (writer.path / BEST_MODEL).is_file():
+            # The last epoch was the best: the final model is that same file, and copying it
+            # is far cheaper than serialising the model again (noticeable on cached runs).
+            writer.copy_model(BEST_MODEL, FINAL_MODEL)
+        else:
+            writer.save_model(model, FINAL_MODEL)
     best = writer.best_value
     writer.write_config(status=status, seconds=round(time.perf_counter() - started, 2),
                         finished=_dt.datetime.now().isoformat(timespec="seconds"))

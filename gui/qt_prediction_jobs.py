@@ -10,7 +10,6 @@ Predictions and the last evaluation are kept in the run folder (`predictions.csv
 """
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from gui.qt_images import qimage_from_array, thumbnail
 
 PREDICTIONS_FILE = "predictions.csv"
 EVALUATION_FILE = "evaluation.json"
-CSV_HEADER = ["path", "label", "probability", "top", "error"]
 DISPLAY_SIZE = 720
 THUMB_SIZE = 96
 
@@ -119,23 +117,11 @@ def save_annotated(slot: ModelSlot, results: list[dict], out_dir: str, opacity: 
     return written
 
 
-def csv_rows(results: list[dict]) -> list[list]:
-    rows = []
-    for result in results:
-        top = "; ".join(f"{label}:{probability:.4f}" for label, probability in result.get("top") or [])
-        probability = result.get("probability")
-        rows.append([result["path"], result.get("label") or "",
-                     "" if probability is None else f"{probability:.6f}", top,
-                     result.get("error") or ""])
-    return rows
-
-
 def export_csv(results: list[dict], path: str) -> str:
-    """Write predictions as CSV (path, label, probability, top classes, error)."""
-    from core.atomic import write_csv
+    """Write predictions as a spreadsheet-safe CSV (see core.export)."""
+    from core.export import export_predictions_csv
 
-    write_csv(path, CSV_HEADER, csv_rows(results))
-    return path
+    return str(export_predictions_csv(path, results))
 
 
 def _append_predictions(path: Path, results: list[dict]) -> None:
@@ -147,22 +133,10 @@ def _append_predictions(path: Path, results: list[dict]) -> None:
 
 def read_predictions(run_path) -> list[dict]:
     """Predictions remembered in a run folder, as `predict_paths` dicts."""
+    from core.export import read_predictions_csv
+
     path = Path(run_path) / PREDICTIONS_FILE
-    if not path.is_file():
-        return []
-    results = []
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            top = []
-            for part in (row.get("top") or "").split("; "):
-                label, _, value = part.rpartition(":")
-                if label:
-                    top.append([label, float(value)])
-            probability = float(row["probability"]) if row.get("probability") else None
-            results.append({"path": row.get("path", ""), "label": row.get("label") or None,
-                            "probability": probability, "top": top,
-                            "error": row.get("error") or None})
-    return results
+    return read_predictions_csv(path) if path.is_file() else []
 
 
 def restore_run_outputs(run_path) -> dict:

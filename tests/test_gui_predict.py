@@ -72,7 +72,7 @@ def test_folders_fill_the_gallery_and_export(qtbot, make_window, trained_run, sh
     out = tmp_path / "predictions.csv"
     page.export(str(out))
     qtbot.waitUntil(out.exists, timeout=20000)
-    rows = list(csv.DictReader(out.open()))
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig", newline="")))  # BOM for Excel
     assert len(rows) == 61 and {"path", "label", "probability", "top", "error"} <= set(rows[0])
     annotated = tmp_path / "annotated"
     page.save_annotated(str(annotated))
