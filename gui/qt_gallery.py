@@ -32,6 +32,10 @@ class QtGallery(QListWidget):
         self.setIconSize(QSize(THUMB, THUMB))
         self.setGridSize(QSize(THUMB + 34, THUMB + (42 if flow == "strip" else 60)))
         self.setUniformItemSizes(True)
+        # Lay out large galleries (a dropped folder of 1,000 photos) a batch per event-loop
+        # turn instead of all at once on the GUI thread.
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(50)
         self.setWordWrap(True)
         self.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
         if flow == "strip":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QSlider, QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
@@ -31,6 +31,9 @@ from gui.qt_workers import QtWorkerRunner
 METHOD_WORDS = {"cam": "CAM", "gradcam": "Grad-CAM"}
 
 
+GALLERY_CHUNK = 50  # results added to the gallery per event-loop turn
+
+
 class QtPredictPage(QtStepPage):
     """The Predict step. `add_paths(paths)` classifies pictures or folders.
 
@@ -46,6 +49,9 @@ class QtPredictPage(QtStepPage):
                          "and where it looked. Or check it on a whole labelled folder.", "", parent)
         self._state = state
         self._runner = runner
+        self._pending: list = []  # (result, thumbnail) pairs not yet in the gallery
+        self._adding = False
+        self._select_after: int | None = None
         self._slot = ModelSlot()
         self._model_ready = False
         self._model_loading = False
@@ -285,6 +291,8 @@ class QtPredictPage(QtStepPage):
         run = self._state.run
         self._model_ready = False
         self._results.clear()
+        self._pending.clear()
+        self._select_after = None
         self._heat_cache.clear()
         self._current = -1
         self.gallery.clear()
@@ -388,8 +396,18 @@ class QtPredictPage(QtStepPage):
         self.notify_error(report)
 
     def _add_results(self, results: list[dict], thumbnails: list, select: bool) -> None:
-        first = len(self._results)
-        for result, image in zip(results, thumbnails):
+        """Queue results for the gallery; they are added a chunk per event-loop turn, because
+        making a thousand thumbnail icons at once froze the window for over 100 ms."""
+        self._pending.extend(zip(results, thumbnails))
+        if select or self._current < 0:
+            self._select_after = len(self._results)
+        if not self._adding:
+            self._adding = True
+            self._add_pending_chunk()
+
+    def _add_pending_chunk(self) -> None:
+        chunk, self._pending = self._pending[:GALLERY_CHUNK], self._pending[GALLERY_CHUNK:]
+        for result, image in chunk:
             name = Path(result["path"]).name
             if result.get("error"):
                 caption, tip = f"\u26a0 {name}", f"{result['path']}\n{result['error']}"
@@ -398,9 +416,15 @@ class QtPredictPage(QtStepPage):
                 tip = f"{result['path']}\n{result['label']} ({result['probability']:.0%} sure)"
             self._results.append(result)
             self.gallery.add_entry(caption, tip, image, warning=bool(result.get("error")))
+        if self._select_after is not None and self._select_after < len(self._results):
+            self._update_state()
+            self.select(self._select_after)
+            self._select_after = None
+        if self._pending:
+            QTimer.singleShot(0, self._add_pending_chunk)
+            return
+        self._adding = False
         self._update_state()
-        if select or self._current < 0:
-            self.select(first)
         self.predictionsChanged.emit()
 
     # -- heatmaps --------------------------------------------------------------------------
