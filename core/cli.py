@@ -165,7 +165,7 @@ def cmd_inspect(args) -> int:
 
 def cmd_train(args) -> int:
     from core.datasets import check_trainable
-    from core.training import TrainingConfig, train
+    from core.training import TrainingConfig, scan_for_training, train
 
     if args.resume:
         return _resume(args)
@@ -182,7 +182,7 @@ def cmd_train(args) -> int:
         class_weights=args.class_weights, mode=args.mode, extra=_transfer_extra(args))
     _check_before_training(config)
     listener = PrintListener()
-    scan = _scan_for_training(config, listener)
+    scan = scan_for_training(config, listener=listener)
     # Raises for one class, adds a warning for classes smaller than a batch; train() prints
     # the scan's warnings before it builds the model.
     scan.warnings.extend(warning for warning in check_trainable(scan, config.batch_size)
@@ -222,7 +222,9 @@ def _check_before_training(config) -> None:
     from core.augmentation import load_augmentation
 
     config.validate()
-    spec = _model_spec(config.model)
+    from core.training import model_spec
+
+    spec = model_spec(config.model)
     image_size = config.image_size or spec.default_image_size
     if image_size < spec.min_image_size:
         raise UsageError(f"Received image size {image_size} for model {config.model!r}; it needs at "
@@ -234,29 +236,6 @@ def _check_before_training(config) -> None:
         raise UsageError(f"The output folder {config.out_dir} is inside the dataset {config.data_dir}; "
                          "choose a folder outside it (the dataset is never written to).")
     check_writable(out)
-
-
-def _model_spec(name: str):
-    """The registry entry of a model name (fusion names such as "resnet50+xception" included)."""
-    from core import training
-
-    if hasattr(training, "model_spec"):
-        return training.model_spec(name)
-    from core.models import get_model_spec
-
-    return get_model_spec(name)
-
-
-def _scan_for_training(config, listener):
-    """Scan the data exactly as `train` would (transfer runs reuse cached scans)."""
-    from core import training
-
-    if hasattr(training, "scan_for_training"):
-        return training.scan_for_training(config, listener=listener)
-    from core.datasets import scan_dataset
-
-    return scan_dataset(config.data_dir, val_split=config.val_split, test_split=config.test_split,
-                        seed=config.seed, listener=listener)
 
 
 def cmd_evaluate(args) -> int:
