@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QWidget
 
-THUMB = 84
+from gui.qt_images import GALLERY_THUMB as THUMB, square_thumbnail
 
 
 def _placeholder_icon(size: int) -> QIcon:
@@ -69,15 +69,11 @@ class QtGallery(QListWidget):
     def _icon_for(self, image: QImage | None) -> QIcon:
         if image is None or image.isNull():
             return self._placeholder
-        # Centre the picture on a square so captions line up whatever the aspect ratio.
-        canvas = QPixmap(THUMB, THUMB)
-        canvas.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(canvas)
-        scaled = image.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-                              Qt.TransformationMode.SmoothTransformation)
-        painter.drawImage((THUMB - scaled.width()) // 2, (THUMB - scaled.height()) // 2, scaled)
-        painter.end()
-        return QIcon(canvas)
+        # Centred on a square so captions line up whatever the aspect ratio; workers usually
+        # hand over such squares already, leaving only the cheap wrapping to the GUI thread.
+        if image.width() != THUMB or image.height() != THUMB:
+            image = square_thumbnail(image, THUMB)
+        return QIcon(QPixmap.fromImage(image))
 
     @Slot(int)
     def _on_row_changed(self, row: int) -> None:

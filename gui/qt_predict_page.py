@@ -260,7 +260,9 @@ class QtPredictPage(QtStepPage):
         else:
             self.cam_view.set_message("Working out where the model looked\u2026")
             self._explain_pending = row
-            if not self._explaining:
+            # While a big drop is still filling the gallery, the heatmap waits: its Python-heavy
+            # TensorFlow work on a worker thread would contend for the GIL with every chunk.
+            if not self._explaining and not self._adding:
                 self._submit_explain()
 
     @Slot(str)
@@ -426,6 +428,8 @@ class QtPredictPage(QtStepPage):
         self._adding = False
         self._update_state()
         self.predictionsChanged.emit()
+        if self._explain_pending is not None and not self._explaining:
+            self._submit_explain()
 
     # -- heatmaps --------------------------------------------------------------------------
     def _submit_explain(self) -> None:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gui.qt_images import qimage_from_array, thumbnail
+from gui.qt_images import qimage_from_array, square_thumbnail
 
 PREDICTIONS_FILE = "predictions.csv"
 EVALUATION_FILE = "evaluation.json"
 DISPLAY_SIZE = 720
-THUMB_SIZE = 96
 
 
 class ModelSlot:
@@ -51,7 +50,7 @@ def _thumbnail_of(path: str):
     from core.imageio import ImageReadError, read_image
 
     try:
-        return thumbnail(read_image(path), THUMB_SIZE)
+        return square_thumbnail(read_image(path))
     except (ImageReadError, OSError):
         return None
 

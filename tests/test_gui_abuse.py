@@ -69,11 +69,15 @@ def test_drop_a_thousand_pictures_broken_files_and_folders(qtbot, make_window, t
     assert all(r["label"] in labels and 0.0 <= r["probability"] <= 1.0
                and not math.isnan(r["probability"]) for r in good)
     assert page.gallery.count() == len(expected)
-    # The gallery fills a chunk per event-loop turn with Qt's batched layout; the worst stall
-    # measured 62-108 ms here (it was 120-145 ms when all 1,008 icons were made at once). The
-    # 100 ms goal of the other GUI tests is not reliably met yet, so this limit catches a
-    # return to freezing rather than the goal itself.
-    check_stall("drop 1000 pictures + broken files + folder", worst, limit_ms=250.0)
+    # The gallery fills a chunk per event-loop turn from square icons the worker made, and
+    # the first heatmap waits until it is full (Grad-CAM on a worker thread contending for
+    # the GIL made chunks 3-4x slower): worst stall 11-17 ms here, 29 ms with two busy loops
+    # beside it (it was 120-145 ms when all 1,008 icons were made at once).
+    check_stall("drop 1000 pictures + broken files + folder", worst)
+    # The first picture's answer and heatmap still come, once the gallery is full.
+    first = page.current_result()
+    assert first is not None and not first.get("error")
+    qtbot.waitUntil(page.cam_view.has_heatmap, timeout=60000)
 
 
 def _run_dirs(window) -> list[Path]:
