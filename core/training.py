@@ -170,6 +170,15 @@ def _keras_callback_base():
     return keras.callbacks.Callback
 
 
+def _validation_callback(validation_logs: Callable):
+    class ValidationLogs(_keras_callback_base()):
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:
+                logs.update(validation_logs(self.model))
+
+    return ValidationLogs()
+
+
 def make_run_callback(writer: RunWriter, listener: ProgressListener | None,
                       cancel: CancelToken | None, stage: str, monitor: str, epoch_offset: int = 0,
                       save_best: Callable | None = None, checkpoint: bool = False):
@@ -278,9 +287,15 @@ class TrainingSession:
         return train_ds, val_ds
 
     def fit(self, model, train_ds, val_ds, epochs: int, stage: str, epoch_offset: int = 0,
-            steps_per_epoch: int | None = None, save_best: Callable | None = None) -> None:
+            steps_per_epoch: int | None = None, save_best: Callable | None = None,
+            validation_logs: Callable | None = None) -> None:
         """model.fit with our callback; raises Cancelled when cancelled, returns normally when
-        early-stopped. `save_best` and `epoch_offset`: see make_run_callback."""
+        early-stopped. `save_best` and `epoch_offset`: see make_run_callback.
+
+        `validation_logs(model) -> {"val_loss": ..., "val_accuracy": ...}` replaces `val_ds`
+        for data small enough to score eagerly at each epoch end (cached features): Keras
+        would otherwise trace a second, separate test function for it.
+        """
         import keras
 
         steps = steps_per_epoch or math.ceil(len(self.scan.samples("train")) / self.config.batch_size)
@@ -291,9 +306,12 @@ class TrainingSession:
         callbacks = [make_run_callback(self.writer, self.listener, self.cancel, stage,
                                        self.monitor, epoch_offset, save_best,
                                        checkpoint=self.checkpoints and save_best is None)]
+        if validation_logs is not None:
+            # First in the list: the other callbacks read the logs it adds.
+            callbacks.insert(0, _validation_callback(validation_logs))
         if self.config.early_stopping:
             stopper = keras.callbacks.EarlyStopping(
-                monitor="val_loss" if val_ds is not None else "loss",
+                monitor="val_loss" if val_ds is not None or validation_logs else "loss",
                 patience=self.config.early_stopping)
             callbacks.append(stopper)
         try:
@@ -310,7 +328,7 @@ class TrainingSession:
                      f"{self.config.early_stopping} epochs.")
 
 
-def compile_for_training(model, optimizer, num_classes: int) -> None:
+def compile_for_training(model, optimizer, num_classes: int, steps_per_execution: int = 1) -> None:
     """model.compile with our loss and accuracy, creating every variable right now.
 
     Keras creates the variables of a string metric ("accuracy") and of the optimizer lazily,
@@ -324,7 +342,8 @@ def compile_for_training(model, optimizer, num_classes: int) -> None:
 
     accuracy = (keras.metrics.BinaryAccuracy(name="accuracy") if num_classes == 2
                 else keras.metrics.SparseCategoricalAccuracy(name="accuracy"))
-    model.compile(optimizer=optimizer, loss=loss_for(num_classes), metrics=[accuracy])
+    model.compile(optimizer=optimizer, loss=loss_for(num_classes), metrics=[accuracy],
+                  steps_per_execution=steps_per_execution)
     model.optimizer.build(model.trainable_variables)
 
 

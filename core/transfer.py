@@ -39,7 +39,8 @@ import numpy as np
 from core import atomic
 from core.progress import notify
 from core.runs import BEST_MODEL
-from core.training import MODE_RUNNERS, TrainingError, TrainingSession, _current_learning_rate
+from core.training import (MODE_RUNNERS, TrainingError, TrainingSession, _current_learning_rate,
+                           compile_for_training)
 
 CACHE_ENV = "ICS_CACHE_DIR"
 DEFAULT_CACHE_DIR = os.path.join("~", ".cache", "image-classifier-studio", "features")
@@ -360,7 +361,8 @@ def _build(session: TrainingSession, options: TransferOptions):
 
     network = build_network(_choices(session, options), session.num_classes, options.pooling,
                             options.head, options.dropout, options.hidden_units,
-                            input_size=session.image_size)
+                            input_size=session.image_size,
+                            snapshot_dir=cache_dir(options) if options.use_cache else None)
     for base in network.bases.values():
         base.trainable = False
     return network
@@ -566,30 +568,41 @@ def train_head(session: TrainingSession, network, options: TransferOptions, data
         return
     import tensorflow as tf
 
-    from core.models import loss_for, make_optimizer
+    from core.models import make_optimizer
 
     config = session.config
     steps = math.ceil(len(data.train_x) / config.batch_size)
     # Batches of features take microseconds: one compiled call per epoch instead of one per
     # batch makes the head stage several times faster (cancel is still checked every epoch).
-    network.head.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate),
-                         loss=loss_for(session.num_classes), metrics=["accuracy"],
-                         steps_per_execution=steps)
+    compile_for_training(network.head, make_optimizer(config.optimizer, config.learning_rate),
+                         session.num_classes, steps_per_execution=steps)
     train_ds = tf.data.Dataset.from_tensor_slices((data.train_x, data.train_y)).shuffle(
         len(data.train_x), seed=config.seed, reshuffle_each_iteration=True).batch(
         config.batch_size).prefetch(2)
-    val_ds = None if data.val_x is None else tf.data.Dataset.from_tensor_slices(
-        (data.val_x, data.val_y)).batch(max(config.batch_size, 256))
     best = _BestHead(network)
     session.model = network.model
     try:
-        session.fit(network.head, train_ds, val_ds, epochs, stage="head",
-                    epoch_offset=epoch_offset, save_best=best.take, steps_per_epoch=steps)
+        session.fit(network.head, train_ds, None, epochs, stage="head",
+                    epoch_offset=epoch_offset, save_best=best.take, steps_per_epoch=steps,
+                    validation_logs=None if data.val_x is None else _feature_validation(data))
     finally:
         best.write(session.writer, keep_best=keep_best)
         _record_stage(session, "head", first_epoch, head=options.head, on="features",
                       optimizer=config.optimizer,
                       learning_rate=_current_learning_rate(network.head))
+
+
+def _feature_validation(data: FeatureSet):
+    """Validation loss and accuracy of a head on the cached validation features, computed
+    eagerly: a forward pass over a few hundred feature vectors takes milliseconds, while
+    tracing Keras's test function for it took a few tenths of a second of every run."""
+    def validation_logs(head) -> dict:
+        outputs = np.concatenate([np.asarray(head(data.val_x[start:start + 1024], training=False))
+                                  for start in range(0, len(data.val_x), 1024)])
+        probs = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[1] == 1 else outputs
+        return dict(zip(("val_loss", "val_accuracy"), _loss_and_accuracy(probs, data.val_y)))
+
+    return validation_logs
 
 
 def linear_head_weights(kind: str, train_x, train_y, num_classes: int, c: float = 1.0,
@@ -678,13 +691,12 @@ def _fit_linear_head(session, network, options, data: FeatureSet, epoch_offset: 
 def _finetune_stage(session, model, base, base_name: str, head_layers, options,
                     epoch_offset: int) -> None:
     from core.backbones import unfreeze_top
-    from core.models import loss_for, make_optimizer
+    from core.models import make_optimizer
 
     unfrozen = unfreeze_top(base, base_name, options.unfreeze)
     for layer in head_layers:
         layer.trainable = True
-    model.compile(optimizer=make_optimizer("sgd", options.fine_tune_lr),
-                  loss=loss_for(session.num_classes), metrics=["accuracy"])
+    compile_for_training(model, make_optimizer("sgd", options.fine_tune_lr), session.num_classes)
     trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     session.log(f"Fine-tuning the top {len(unfrozen)} layers of {base_name} and the head "
                 f"({trainable:,} weights) with SGD (momentum 0.9) at {options.fine_tune_lr:g}; "
@@ -800,7 +812,7 @@ def run_fusion(session: TrainingSession):
 
 def run_frozen(session: TrainingSession):
     """Mode "frozen": frozen base + head trained end to end on augmented images."""
-    from core.models import loss_for, make_optimizer
+    from core.models import make_optimizer
 
     options = _options(session)
     if options.head in LINEAR_HEADS:
@@ -809,8 +821,8 @@ def run_frozen(session: TrainingSession):
     network = _build(session, options)
     _describe_run(session, network, options)
     model, config = network.model, session.config
-    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate),
-                  loss=loss_for(session.num_classes), metrics=["accuracy"])
+    compile_for_training(model, make_optimizer(config.optimizer, config.learning_rate),
+                         session.num_classes)
     session.writer.write_config(
         trainable_params=int(sum(np.prod(w.shape) for w in model.trainable_weights)))
     train_ds, val_ds = session.datasets(session.image_size, augment=True)

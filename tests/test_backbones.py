@@ -108,6 +108,25 @@ def test_shared_weights_file_loads_and_a_wrong_width_is_refused_with_a_sentence(
     assert identity.startswith("sha256:") and len(identity) == 7 + 64
 
 
+def test_weights_snapshot_gives_the_same_weights_and_a_bad_one_falls_back(tmp_path):
+    path = str(shared_path(*SHARED_WEIGHTS))
+    reference = build_base("mobilenet_v2", 32, path, alpha=0.35).get_weights()
+    first = build_base("mobilenet_v2", 32, path, alpha=0.35, snapshot_dir=tmp_path)
+    snapshots = list((tmp_path / "weights").glob("*.npz"))
+    assert len(snapshots) == 1
+    second = build_base("mobilenet_v2", 32, path, alpha=0.35, snapshot_dir=tmp_path)
+    for built in (first, second):
+        assert all(np.array_equal(a, b) for a, b in zip(built.get_weights(), reference))
+    # A snapshot cut short (a crash while copying, a full disk) is passed over, not trusted.
+    snapshots[0].write_bytes(snapshots[0].read_bytes()[:1000])
+    third = build_base("mobilenet_v2", 32, path, alpha=0.35, snapshot_dir=tmp_path)
+    assert all(np.array_equal(a, b) for a, b in zip(third.get_weights(), reference))
+    # Another width has other weights: it never takes this snapshot, and a file that does
+    # not fit is still refused with the sentence.
+    with pytest.raises(ValueError, match=r"does not fit mobilenet_v2 \(alpha 1.0\)"):
+        build_base("mobilenet_v2", 32, path, alpha=1.0, snapshot_dir=tmp_path)
+
+
 def test_offline_imagenet_names_the_file_and_where_to_put_it(monkeypatch):
     expected = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5"
     if os.path.exists(os.path.join(keras_models_folder(), expected)):
