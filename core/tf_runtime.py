@@ -1,4 +1,4 @@
-"""Loading TensorFlow without its start-up chatter.
+"""Loading TensorFlow without its start-up chatter, quickly, and without freezing a GUI.
 
 TensorFlow's C++ layer prints INFO lines (oneDNN, CUDA probing) to the process's stderr
 before any logging setting applies. The CLI and the GUI worker call `load_tensorflow()`
@@ -34,6 +34,36 @@ def _import_keras_without_sklearn() -> None:
             del sys.modules["sklearn"]
 
 
+def _preload_tensorflow_libraries() -> None:
+    """dlopen TensorFlow's two big shared libraries (1.2 GB) without holding the GIL.
+
+    Importing TensorFlow loads them from inside an extension module's import, which holds the
+    GIL for the whole half second; in the GUI process, where TensorFlow loads on a worker
+    thread, that froze the window for 450-650 ms. A ctypes call to libc's dlopen releases the
+    GIL, and the import then finds the libraries already loaded. Same flags as Python's own
+    extension loading (RTLD_NOW, local); any failure just leaves the work to the import.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import importlib.util
+
+        spec = importlib.util.find_spec("tensorflow")
+        if spec is None or not spec.submodule_search_locations:
+            return
+        folder = list(spec.submodule_search_locations)[0]
+        libc = ctypes.CDLL(None)
+        libc.dlopen.restype = ctypes.c_void_p
+        libc.dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
+        for name in ("libtensorflow_framework.so.2", "libtensorflow_cc.so.2"):
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                libc.dlopen(os.fsencode(path), os.RTLD_NOW)  # the handle stays open for good
+    except (OSError, AttributeError, ValueError, ImportError):
+        pass
+
+
 def load_tensorflow():
     """Import TensorFlow and Keras once, quietly; returns the tensorflow module."""
     if "tensorflow" in sys.modules and "keras" in sys.modules:
@@ -53,6 +83,7 @@ def load_tensorflow():
         collecting = gc.isenabled()
         gc.disable()
         try:
+            _preload_tensorflow_libraries()
             _import_keras_without_sklearn()
             import tensorflow as tf
 
