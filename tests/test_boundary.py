@@ -1,8 +1,5 @@
 """The engine must stay Qt-free: importing every core module pulls in no Qt or pyqtgraph."""
-import subprocess
-import sys
-
-from conftest import PROJECT_ROOT
+from conftest import run_python
 
 
 def test_core_imports_no_qt():
@@ -13,7 +10,5 @@ def test_core_imports_no_qt():
         "bad = [n for n in sys.modules if n.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'pyqtgraph', 'gui')]\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
-                         text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "", f"core imported Qt modules: {out.stdout.strip()}"
+    bad = run_python(code).stdout.strip()
+    assert bad == "", f"core imported Qt modules: {bad}"

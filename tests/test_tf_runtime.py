@@ -1,8 +1,5 @@
 """Start-up of the engine: TensorFlow loads quietly, without scikit-learn, which stays usable."""
-import subprocess
-import sys
-
-from conftest import PROJECT_ROOT
+from conftest import run_python
 
 
 def test_tensorflow_loads_without_sklearn_and_sklearn_still_imports_later():
@@ -17,9 +14,7 @@ def test_tensorflow_loads_without_sklearn_and_sklearn_still_imports_later():
         "from sklearn.linear_model import LogisticRegression\n"
         "print(LogisticRegression().fit([[0.0], [1.0]], [0, 1]).predict([[0.9]])[0])\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
-                         text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
+    out = run_python(code)
     assert out.stdout.split() == ["False", "3", "1"]
     assert "oneDNN" not in out.stderr and "cuda" not in out.stderr.lower()  # quiet start
 
@@ -42,9 +37,6 @@ def test_loading_tensorflow_on_a_worker_thread_leaves_the_main_thread_running():
         "    worst, last = max(worst, (now - last) * 1000 - 5), now\n"
         "print(round(worst, 1))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
-                         text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    worst_ms = float(out.stdout.strip())
+    worst_ms = float(run_python(code).stdout.strip())
     print(f"worst main-thread stall while TensorFlow loads: {worst_ms} ms")
     check_time("main thread while TensorFlow loads on a worker", worst_ms, 150.0)
