@@ -545,15 +545,27 @@ def build_network(choices: list[BaseChoice], num_classes: int, pooling: str = "a
         bases[choice.name] = base
         pooled.append(x)
     features = keras.layers.Concatenate(name="fused_features")(pooled) if fused else pooled[0]
-    head_layers = make_head_layers(num_classes, head, dropout, hidden_units)
-    feature_input = keras.Input(shape=(int(features.shape[-1]),), name="features")
-    name = "_".join(choice.name for choice in choices)
+    name = network_name(choices)
+    head, head_layers = build_head(int(features.shape[-1]), num_classes, head, dropout,
+                                   hidden_units, name=f"{name}_head")
     return TransferNetwork(
         model=keras.Model(image, _apply(head_layers, features), name=name),
         extractor=keras.Model(image, features, name=f"{name}_features"),
-        branches=branches,
-        head=keras.Model(feature_input, _apply(head_layers, feature_input), name=f"{name}_head"),
-        bases=bases, head_layers=head_layers, choices=list(choices), input_size=input_size)
+        branches=branches, head=head, bases=bases, head_layers=head_layers,
+        choices=list(choices), input_size=input_size)
+
+
+def network_name(choices: list[BaseChoice]) -> str:
+    return "_".join(choice.name for choice in choices)
+
+
+def build_head(feature_dim: int, num_classes: int, head: str = "dense", dropout: float = 0.5,
+               hidden_units: int = 256, name: str = "head"):
+    """The head alone: pooled features -> class probabilities. Returns (model, its layers);
+    `build_network` shares those layers with the full model."""
+    head_layers = make_head_layers(num_classes, head, dropout, hidden_units)
+    feature_input = keras.Input(shape=(feature_dim,), name="features")
+    return keras.Model(feature_input, _apply(head_layers, feature_input), name=name), head_layers
 
 
 def freeze_batch_normalization(model) -> None:

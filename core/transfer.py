@@ -356,10 +356,11 @@ def _choices(session: TrainingSession, options: TransferOptions) -> list:
                        seed=session.config.seed) for base in bases]
 
 
-def _build(session: TrainingSession, options: TransferOptions):
+def _build(session: TrainingSession, options: TransferOptions, choices: list | None = None):
     from core.backbones import build_network
 
-    network = build_network(_choices(session, options), session.num_classes, options.pooling,
+    network = build_network(choices or _choices(session, options), session.num_classes,
+                            options.pooling,
                             options.head, options.dropout, options.hidden_units,
                             input_size=session.image_size,
                             snapshot_dir=cache_dir(options) if options.use_cache else None)
@@ -368,17 +369,30 @@ def _build(session: TrainingSession, options: TransferOptions):
     return network
 
 
-def _describe_run(session: TrainingSession, network, options: TransferOptions) -> None:
-    """Record what the run is made of (config.json) and the model summary (summary.txt)."""
+def _describe_run(session: TrainingSession, network, options: TransferOptions) -> dict:
+    """Record what the run is made of (config.json) and the model summary (summary.txt).
+    Returns that description (see `_write_description`)."""
+    description = _description(network, options)
+    _write_description(session, description)
+    return description
+
+
+def _write_description(session: TrainingSession, description: dict) -> None:
+    from core.training import _data_summary
+
+    session.writer.write_config(**description["config"])
+    session.writer.write_summary(description["summary"] + "\n\n" + _data_summary(session))
+
+
+def _description(network, options: TransferOptions) -> dict:
     from core.backbones import get_backbone
     from core.models import model_summary
-    from core.training import _data_summary
 
     choices = network.choices
     base_names = [choice.name for choice in choices]
     fused = len(choices) > 1
     weights = {c.name: c.weights.label for c in choices} if fused else choices[0].weights.label
-    session.writer.write_config(
+    config = dict(
         backbones=[choice.describe() for choice in choices],
         weights=weights,
         transfer={"pooling": options.pooling, "head": options.head, "dropout": options.dropout,
@@ -392,7 +406,7 @@ def _describe_run(session: TrainingSession, network, options: TransferOptions) -
         heatmap={"feature_layer": (options.fusion_base or base_names[0]) if fused else None,
                  "choices": base_names},
         stages=[])
-    session.writer.write_summary(model_summary(network.model) + "\n\n" + _data_summary(session))
+    return {"config": config, "summary": model_summary(network.model)}
 
 
 def _record_stage(session: TrainingSession, name: str, first_epoch: int, **details) -> None:
@@ -424,24 +438,30 @@ class FeatureSet:
     val_y: np.ndarray | None
 
 
-def extract_features(session: TrainingSession, network, options: TransferOptions) -> FeatureSet:
-    """Features of every training and validation image, from the cache where possible.
+@dataclass
+class FeaturePlan:
+    """Which images a run needs features of, and which of them the caches lack."""
 
-    Only images whose content is not cached for some base are decoded (once, at the network's
-    input size) and run through the bases that miss them, a batch at a time, reporting
-    on_stage("extract", total) and on_step(done, total) and checking `cancel` between batches.
-    What was extracted is cached even when the run is cancelled. Records cache use and
-    extraction time in config.json.
-    """
-    from core.pipeline import make_dataset
+    splits: dict  # split -> samples
+    digests: dict  # split -> content digest per sample
+    caches: list  # one FeatureCache per base
+    path_of: dict  # digest -> a file with that content
+    wanted: list  # digests
+    todo: list  # digests missing from some cache
+    per_base: dict
+    directory: Path | None
 
-    scan, writer = session.scan, session.writer
+
+def plan_features(session: TrainingSession, choices: list, input_size: int,
+                  options: TransferOptions) -> FeaturePlan:
+    """Open the feature caches of `choices` and find the images whose features are missing."""
+    scan = session.scan
     splits = {"train": scan.samples("train"), "validation": scan.samples("validation")}
     digests = {split: [scan.info[s.path].digest for s in samples]
                for split, samples in splits.items()}
     directory = cache_dir(options) if options.use_cache else None
-    caches = [FeatureCache(directory, _feature_key(choice, options.pooling, network.input_size))
-              for choice in network.choices]
+    caches = [FeatureCache(directory, _feature_key(choice, options.pooling, input_size))
+              for choice in choices]
     for cache in caches:
         cache.load()
         if cache.problem:
@@ -453,10 +473,30 @@ def extract_features(session: TrainingSession, network, options: TransferOptions
             path_of.setdefault(digest, sample.path)
     wanted = list(path_of)
     todo = [d for d in wanted if any(d not in cache for cache in caches)]
-    hits = len(wanted) - len(todo)
     per_base = {choice.name: {"file": str(cache.path) if cache.path else None,
                               "misses": len(cache.missing(wanted))}
-                for choice, cache in zip(network.choices, caches)}
+                for choice, cache in zip(choices, caches)}
+    return FeaturePlan(splits, digests, caches, path_of, wanted, todo, per_base, directory)
+
+
+def extract_features(session: TrainingSession, network, options: TransferOptions,
+                     plan: FeaturePlan | None = None) -> FeatureSet:
+    """Features of every training and validation image, from the cache where possible.
+
+    Only images whose content is not cached for some base are decoded (once, at the network's
+    input size) and run through the bases that miss them, a batch at a time, reporting
+    on_stage("extract", total) and on_step(done, total) and checking `cancel` between batches.
+    What was extracted is cached even when the run is cancelled. Records cache use and
+    extraction time in config.json. `plan`: from `plan_features`, when the caller made it.
+    """
+    from core.pipeline import make_dataset
+
+    if plan is None:
+        plan = plan_features(session, network.choices, network.input_size, options)
+    writer = session.writer
+    splits, digests, caches, path_of = plan.splits, plan.digests, plan.caches, plan.path_of
+    wanted, todo, per_base, directory = plan.wanted, plan.todo, plan.per_base, plan.directory
+    hits = len(wanted) - len(todo)
     if todo:
         complete = [name for name, info in per_base.items() if not info["misses"]]
         session.log(f"Extracting features of {len(todo)} images"
@@ -559,13 +599,14 @@ class _BestHead:
 
 
 def train_head(session: TrainingSession, network, options: TransferOptions, data: FeatureSet,
-               epochs: int, epoch_offset: int = 0, keep_best: bool = False) -> None:
-    """Stage "head": fit the head on cached features (Keras) or solve it (scikit-learn)."""
+               epochs: int, epoch_offset: int = 0, keep_best: bool = False) -> list | None:
+    """Stage "head": fit the head on cached features (Keras) or solve it (scikit-learn).
+    Returns the head weights that best.keras was written with (None: it was not)."""
     first_epoch = epoch_offset + 1
     if options.head in LINEAR_HEADS:
         _fit_linear_head(session, network, options, data, epoch_offset)
         _record_stage(session, "head", first_epoch, head=options.head, on="features")
-        return
+        return network.head.get_weights()
     import tensorflow as tf
 
     from core.models import make_optimizer
@@ -590,6 +631,7 @@ def train_head(session: TrainingSession, network, options: TransferOptions, data
         _record_stage(session, "head", first_epoch, head=options.head, on="features",
                       optimizer=config.optimizer,
                       learning_rate=_current_learning_rate(network.head))
+    return best.weights
 
 
 def _feature_validation(data: FeatureSet):
@@ -795,13 +837,80 @@ def _evaluate_images(session, model) -> float | None:
 
 
 def run_bottleneck(session: TrainingSession):
-    """Mode "bottleneck" (and "fusion"): cached base features, then the head alone."""
+    """Mode "bottleneck" (and "fusion"): cached base features, then the head alone.
+
+    When every feature is cached and an earlier run kept this network's model template
+    (core.model_template), the bases are not built at all: the head is built alone, starts
+    from the state the full build would give it, and the run's models are the template with
+    the trained head's weights. Otherwise the whole network is built, and the run keeps the
+    template for the next one."""
     options = _options(session)
-    network = _build(session, options)
-    _describe_run(session, network, options)
-    data = extract_features(session, network, options)
-    train_head(session, network, options, data, session.config.epochs)
+    choices = _choices(session, options)
+    input_size = session.image_size or max(choice.image_size for choice in choices)
+    plan = plan_features(session, choices, input_size, options)
+    template = _model_template(session, options, choices, input_size)
+    seed = session.config.seed
+    network = None
+    if template is not None and not plan.todo and template.usable(seed):
+        try:
+            network = _network_from_template(session, template, options, choices, input_size)
+        except (OSError, ValueError, KeyError, TypeError):  # a damaged template
+            network = None  # build the network as if there were none (and mend the template)
+    if network is not None:
+        session.log("Reusing the saved base of an earlier run of this network; only the head "
+                    "is built and trained.")
+        _write_description(session, template.description)
+        data = extract_features(session, network, options, plan)
+        train_head(session, network, options, data, session.config.epochs)
+        return network.model
+    network = _build(session, options, choices)
+    head_start = [np.array(v.numpy(), copy=True) for layer in network.head_layers
+                  for v in layer.variables]
+    description = _describe_run(session, network, options)
+    data = extract_features(session, network, options, plan)
+    best_head = train_head(session, network, options, data, session.config.epochs)
+    best_file = session.writer.path / BEST_MODEL
+    if template is not None and best_head is not None and best_file.is_file():
+        template.keep(best_file, best_head, head_start, seed, description)
     return network.model
+
+
+def _model_template(session: TrainingSession, options: TransferOptions, choices: list,
+                    input_size: int):
+    """This network's template in the cache folder (None when caching is off)."""
+    if not options.use_cache:
+        return None
+    from core.model_template import ModelTemplate, template_key
+
+    spec = {"model": session.config.model, "bases": [choice.describe() for choice in choices],
+            "input_size": input_size, "num_classes": session.num_classes,
+            "pooling": options.pooling, "head": options.head, "dropout": options.dropout,
+            "hidden_units": options.hidden_units, "fusion_base": options.fusion_base}
+    return ModelTemplate(cache_dir(options), template_key(spec))
+
+
+class _TemplatedModel:
+    """Stands in for the full model of a run from a template: saving it (RunWriter.save_model)
+    writes the template with the head's current weights."""
+
+    def __init__(self, template, head):
+        self.template, self.head = template, head
+
+    def save(self, path) -> None:
+        self.template.write(path, self.head.get_weights())
+
+
+def _network_from_template(session, template, options, choices, input_size):
+    from core.backbones import TransferNetwork, build_head, network_name
+
+    feature_dim = int(template.description["config"]["transfer"]["feature_dim"])
+    head, head_layers = build_head(feature_dim, session.num_classes, options.head,
+                                   options.dropout, options.hidden_units,
+                                   name=f"{network_name(choices)}_head")
+    template.restore_head_start(head_layers, session.config.seed)
+    return TransferNetwork(model=_TemplatedModel(template, head), extractor=None, branches={},
+                           head=head, bases={}, head_layers=head_layers, choices=list(choices),
+                           input_size=input_size)
 
 
 def run_fusion(session: TrainingSession):

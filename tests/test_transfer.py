@@ -121,6 +121,64 @@ def test_a_second_run_reuses_the_cache_and_trains_only_the_head(bottleneck, phot
     assert any("Reusing cached features of all 180 images" in line for line in recorder.logs)
 
 
+HISTORY_KEYS = ("epoch", "stage", "loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def _history(run_dir):
+    return [{key: row[key] for key in HISTORY_KEYS} for row in Run.open(run_dir).history]
+
+
+def _same_weights(first_model, second_model) -> bool:
+    first, second = first_model.get_weights(), second_model.get_weights()
+    return len(first) == len(second) and all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_a_run_from_the_saved_base_is_the_run_a_full_build_gives(bottleneck, photos, weights,
+                                                                cache, tmp_path):
+    # With every feature cached, the base is not built again (core.model_template): the head
+    # starts from the same state, trains to the same history, and both saved models hold
+    # exactly the weights that building and saving the whole network gives.
+    first_out, first, first_recorder = bottleneck
+    assert not any("Reusing the saved base" in line for line in first_recorder.logs)
+    recorder = Recorder()
+    out = tmp_path / "from_template"
+    result = train(transfer_config(photos, out, weights, cache), listener=recorder)
+    assert any("Reusing the saved base" in line for line in recorder.logs)
+    assert _history(out) == _history(first_out)
+    assert result["best_epoch"] == first["best_epoch"]
+    first_run, run = Run.open(first_out), Run.open(out)
+    for which in ("best", "final"):
+        model, reference = run.load_model(which), first_run.load_model(which)
+        assert model.to_json() == reference.to_json()
+        assert _same_weights(model, reference), which
+    for key in ("backbones", "weights", "transfer", "preprocessing", "num_params", "heatmap"):
+        assert run.config[key] == first_run.config[key], key
+    assert (out / "summary.txt").read_text() == (first_out / "summary.txt").read_text()
+
+
+def test_a_damaged_model_template_is_rebuilt_not_a_crash(photos, weights, tmp_path):
+    cache = tmp_path / "cache"
+    train(transfer_config(photos, tmp_path / "a", weights, cache, image_size=64, epochs=3))
+    (template,) = (cache / "templates").glob("*/model.keras")
+    data = template.read_bytes()
+    template.write_bytes(data[: len(data) // 2])  # cut short, as by a crash or a full disk
+    recorder = Recorder()
+    result = train(transfer_config(photos, tmp_path / "b", weights, cache, image_size=64,
+                                   epochs=3), listener=recorder)
+    assert result["status"] == "finished"
+    assert not any("Reusing the saved base" in line for line in recorder.logs)
+    assert _same_weights(Run.open(tmp_path / "b").load_model(),
+                         Run.open(tmp_path / "a").load_model())
+    # That run mended the template: the next one uses it again, with the same outcome.
+    recorder = Recorder()
+    train(transfer_config(photos, tmp_path / "c", weights, cache, image_size=64, epochs=3),
+          listener=recorder)
+    assert any("Reusing the saved base" in line for line in recorder.logs)
+    assert _history(tmp_path / "c") == _history(tmp_path / "a")
+    assert _same_weights(Run.open(tmp_path / "c").load_model(),
+                         Run.open(tmp_path / "a").load_model())
+
+
 def test_saved_run_reloads_and_predicts_exactly_like_the_trained_head(bottleneck, photos, cache):
     import keras
 
