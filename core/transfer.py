@@ -504,6 +504,9 @@ def extract_features(session: TrainingSession, network, options: TransferOptions
                     + (f"; {', '.join(complete)} cached already" if complete else "") + " ...")
     elif wanted:
         session.log(f"Reusing cached features of all {len(wanted)} images.")
+    if todo:
+        _check_cache_space(plan, [int(network.branches[choice.name].output.shape[-1])
+                                  for choice in network.choices])
     started, progress = time.perf_counter(), [0]
     try:
         _run_extraction(session, network, caches, todo, path_of, make_dataset, progress)
@@ -547,6 +550,43 @@ def extract_features(session: TrainingSession, network, options: TransferOptions
                             "extraction; inspect the dataset and try again.")
     val_x, val_y = gather("validation")
     return FeatureSet(train_x, train_y, val_x, val_y)
+
+
+# Room left beside the cache files for the run's own models and for everything else.
+CACHE_SPACE_MARGIN = 64 * 1024 * 1024
+
+
+def _check_cache_space(plan: FeaturePlan, dims: list[int]) -> None:
+    """Refuse before extracting when the cache files would not fit on their disk.
+
+    Each file is rewritten whole (atomically: a full temporary copy, then a rename), so the
+    disk needs room for all of its rows, old and new: 4 bytes per feature plus the digest.
+    """
+    if plan.directory is None or not plan.todo:
+        return
+    need = sum((len(cache) + len(cache.missing(plan.wanted))) * (dim * 4 + 80)
+               for cache, dim in zip(plan.caches, dims)) + CACHE_SPACE_MARGIN
+    free = _free_bytes(plan.directory)
+    if free is not None and free < need:
+        raise TrainingError(
+            f"The feature cache needs about {need / 2**20:.0f} MB in {plan.directory}, but "
+            f"only {free / 2**20:.0f} MB are free there. Free some space on that disk, or "
+            f"keep the cache elsewhere (--cache-dir or the {CACHE_ENV} environment variable), "
+            "or train without it (--no-cache).")
+
+
+def _free_bytes(directory: Path) -> int | None:
+    """Free space on the disk that holds `directory` (or would hold it: its nearest existing
+    parent); None when the system cannot say."""
+    import shutil
+
+    folder = Path(directory).absolute()
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
 
 
 def _run_extraction(session, network, caches, todo, path_of, make_dataset, progress) -> None:

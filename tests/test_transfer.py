@@ -248,6 +248,40 @@ def test_a_damaged_cache_file_is_rebuilt_not_a_crash(photos, weights, tmp_path):
         assert handle["features"].shape == (180, 1280)
 
 
+def test_too_little_disk_for_the_cache_is_reported_before_extracting(photos, weights, tmp_path,
+                                                                   capsys, monkeypatch):
+    import collections
+
+    from main import main
+
+    usage = collections.namedtuple("usage", "total used free")
+    checked = []
+
+    def nearly_full(path):
+        checked.append(str(path))
+        return usage(10**12, 10**12 - 20 * 2**20, 20 * 2**20)  # 20 MB left
+
+    monkeypatch.setattr(shutil, "disk_usage", nearly_full)
+    cache = tmp_path / "not_yet" / "cache"
+    code = main(["train", str(photos), "--out", str(tmp_path / "run"), "--model", "mobilenet_v2",
+                 "--alpha", "0.35", "--weights", weights, "--mode", "bottleneck",
+                 "--image-size", "64", "--epochs", "1", "--cache-dir", str(cache)])
+    err = capsys.readouterr().err
+    message = err.strip().splitlines()[-1]  # after the scan's progress lines
+    assert code == 2 and "Traceback" not in err, err
+    assert "feature cache needs about" in message and "20 MB are free" in message
+    assert "--cache-dir" in message and "--no-cache" in message
+    assert "[extract]" not in err
+    assert checked and all(str(cache).startswith(path) for path in checked)
+    assert not list(cache.rglob("*.h5"))  # no features were extracted or written
+    assert Run.open(tmp_path / "run").status == "failed"
+    # Without the cache the same run needs no disk for features and trains.
+    code = main(["train", str(photos), "--out", str(tmp_path / "run2"), "--model",
+                 "mobilenet_v2", "--alpha", "0.35", "--weights", weights, "--mode", "bottleneck",
+                 "--image-size", "64", "--epochs", "1", "--no-cache"])
+    assert code == 0 and Run.open(tmp_path / "run2").status == "finished"
+
+
 def test_cancel_during_extraction_stops_and_keeps_what_was_extracted(photos, weights, tmp_path):
     cache, cancel = tmp_path / "cache", CancelToken()
     recorder = Recorder(cancel=cancel)
