@@ -6,12 +6,16 @@ import time
 from bench.common import CATS_DOGS, WEIGHTS, photos
 
 
-def build(name: str, image_size: int):
-    """(model, compiled as the product compiles it) for "small_cnn" or "mobilenet_v2" frozen."""
-    from core.models import build_model, loss_for, make_optimizer
+def build(name: str, image_size: int, policy: str | None = None):
+    """The model as the product builds it, "small_cnn" or "mobilenet_v2" frozen; small_cnn in
+    the product's dtype policy (core.precision: mixed_bfloat16 on CPUs with native bfloat16)
+    unless `policy` names another."""
+    from core.models import build_model
+    from core.precision import dtype_policy, training_policy
 
     if name == "small_cnn":
-        model = build_model("small_cnn", 2, image_size, rescale=1 / 255)
+        with dtype_policy(policy or training_policy("auto", image_size)):
+            model = build_model("small_cnn", 2, image_size, rescale=1 / 255)
     else:
         from core.backbones import BaseChoice, build_network
 

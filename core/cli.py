@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
                    help="stop after PATIENCE epochs without validation improvement (0: off)")
+    p.add_argument("--precision", default="auto", choices=("auto", "float32", "mixed_bfloat16"),
+                   help="from-scratch models: auto (mixed_bfloat16 from 64 px on CPUs with native bfloat16, "
+                        "else float32), float32 or mixed_bfloat16")
     p.add_argument("--class-weights", action="store_true",
                    help="weight classes inversely to their size (imbalanced data)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -179,7 +182,8 @@ def cmd_train(args) -> int:
         epochs=10 if args.epochs is None else args.epochs, batch_size=args.batch_size,
         optimizer=args.optimizer, learning_rate=args.lr, augment=args.augment, val_split=args.val_split,
         test_split=args.test_split, seed=args.seed, early_stopping=args.early_stopping,
-        class_weights=args.class_weights, mode=args.mode, extra=_transfer_extra(args))
+        class_weights=args.class_weights, mode=args.mode, precision=args.precision,
+        extra=_transfer_extra(args))
     _check_before_training(config)
     listener = PrintListener()
     scan = scan_for_training(config, listener=listener)

@@ -130,16 +130,19 @@ class HeatmapExplainer:
         import tensorflow as tf
 
         with tf.GradientTape() as tape:
-            features, head_input = self.feature_model(batch, training=False)
-            features = tf.cast(features, tf.float32)
+            model_features, head_input = self.feature_model(batch, training=False)
             scores = self._class_scores(tf.cast(head_input, tf.float32)[0])
             class_index = tf.where(class_index < 0, tf.argmax(scores, output_type=tf.int32),
                                    class_index)
             score = tf.gather(scores, class_index)
+        # A mixed_bfloat16 model (core.precision) gives bfloat16 feature maps: the gradient is
+        # taken with respect to them (the score does not depend on a float32 copy), then cast.
+        features = tf.cast(model_features, tf.float32)
         if self.method == CAM:
             weights = tf.gather(self._signed_kernel(), class_index, axis=1)
         else:
-            weights = tf.reduce_mean(tape.gradient(score, features)[0], axis=(0, 1))
+            gradients = tape.gradient(score, model_features)[0]
+            weights = tf.reduce_mean(tf.cast(gradients, tf.float32), axis=(0, 1))
         heatmap = tf.nn.relu(tf.reduce_sum(features[0] * weights, axis=-1))
         return tf.math.divide_no_nan(heatmap, tf.reduce_max(heatmap))
 

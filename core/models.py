@@ -91,9 +91,11 @@ def output_layer(num_classes: int):
 
     if num_classes < 2:
         raise ValueError(f"A classifier needs at least 2 classes; received {num_classes}.")
+    # float32 whatever the model's policy: under mixed_bfloat16 (core.precision) the
+    # probabilities and the loss keep full precision, as Keras's mixed-precision guide advises.
     if num_classes == 2:
-        return layers.Dense(1, activation="sigmoid", name="predictions")
-    return layers.Dense(num_classes, activation="softmax", name="predictions")
+        return layers.Dense(1, activation="sigmoid", name="predictions", dtype="float32")
+    return layers.Dense(num_classes, activation="softmax", name="predictions", dtype="float32")
 
 
 def loss_for(num_classes: int) -> str:

@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 
 from core import atomic
+from core.precision import PRECISIONS
 from core.progress import CancelToken, Cancelled, ProgressListener, notify
 from core.runs import (BEST_MODEL, CONFIG_FILE, FINAL_MODEL, HISTORY_FILE, LABELS_FILE,
                        LAST_MODEL, RUN_FORMAT_VERSION, SUMMARY_FILE, RunError, RunLock,
@@ -50,6 +51,7 @@ class TrainingConfig:
     early_stopping: int = 0  # patience in epochs; 0 turns it off
     class_weights: bool = False
     mode: str | None = None  # None: the model family's default mode
+    precision: str = "auto"  # from-scratch models: "auto", "float32" or "mixed_bfloat16"
     extra: dict = field(default_factory=dict)  # mode-specific options (transfer learning)
 
     def validate(self) -> None:
@@ -63,6 +65,8 @@ class TrainingConfig:
             (self.early_stopping >= 0, "Early-stopping patience cannot be negative."),
             (self.image_size is None or self.image_size >= 8,
              f"Received image size {self.image_size}; it must be at least 8 pixels."),
+            (self.precision in PRECISIONS, f"Received precision {self.precision!r}; expected "
+                                           f"one of: {', '.join(PRECISIONS)}."),
         ]
         for ok, message in checks:
             if not ok:
@@ -376,15 +380,20 @@ def run_scratch(session: TrainingSession):
     """Train a from-scratch CNN end to end. Returns the trained model."""
     from core.models import build_model, make_optimizer, model_summary
 
+    from core.precision import dtype_policy, training_policy
+
     config = session.config
     rescale = session.augmentation.rescale or 1.0
-    model = build_model(config.model, session.num_classes, session.image_size, rescale=rescale)
+    policy = training_policy(config.precision, session.image_size)
+    with dtype_policy(policy):
+        model = build_model(config.model, session.num_classes, session.image_size,
+                            rescale=rescale)
     compile_for_training(model, make_optimizer(config.optimizer, config.learning_rate),
                          session.num_classes)
     session.writer.write_summary(model_summary(model) + "\n\n" + _data_summary(session))
     session.writer.write_config(preprocessing={"input": "RGB pixels 0-255, resized by "
                                                "bilinear with antialias", "rescale": rescale},
-                                num_params=int(model.count_params()))
+                                num_params=int(model.count_params()), dtype_policy=policy)
     train_ds, val_ds = session.datasets()
     session.model = model  # so a cancelled run can still save its final state
     session.checkpoints = True
