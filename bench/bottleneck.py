@@ -39,7 +39,8 @@ class _Clock:
 
 
 def _train(data_dir, out_dir, cache, epochs, batch):
-    from core.training import TrainingConfig, train
+    from core.training import TrainingConfig
+    from core.training import train
 
     config = TrainingConfig(str(data_dir), str(out_dir), model="mobilenet_v2", mode="bottleneck",
                             epochs=epochs, batch_size=batch,
@@ -70,7 +71,7 @@ def _command(data_dir, out_dir, cache, epochs, batch) -> float:
 def _forward_rate(batch: int, repeats: int = 5) -> float:
     import numpy as np
 
-    from core.backbones import BaseChoice, build_network
+    from core.models.networks import BaseChoice, build_network
 
     network = build_network([BaseChoice("mobilenet_v2", 224, str(WEIGHTS), alpha=0.35)], 2,
                             input_size=224)

@@ -126,7 +126,7 @@ def run_child(args: list[str], env: dict | None = None, timeout: float = 1800) -
 
 def quiet_tensorflow():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from core.tf_runtime import load_tensorflow
+    from core.util.tf_runtime import load_tensorflow
 
     return load_tensorflow()
 

@@ -1,8 +1,8 @@
 """3. The compute roof: default model.fit versus tuned settings, all on in-memory tensors.
 
-"product" builds and compiles as core.training.run_scratch does (no jit_compile argument:
+"product" builds and compiles as core.training.scratch.run_scratch does (no jit_compile argument:
 Keras 3 "auto", which is XLA on the TensorFlow backend when the model allows it; small_cnn in
-mixed_bfloat16 on CPUs with native bfloat16, see core.precision). Variants: jit_compile off /
+mixed_bfloat16 on CPUs with native bfloat16, see core.training.precision). Variants: jit_compile off /
 forced on, batch 64 instead of 32, mixed_bfloat16, and for small_cnn float32. Thread counts and oneDNN are fixed when
 TensorFlow starts, so they are measured in child processes (TF_ENABLE_ONEDNN_OPTS=0, and
 intra_op=2/inter_op=1; one child each, as TensorFlow start-up
@@ -49,7 +49,7 @@ def _variants(name: str, size: int, images: int):
 
 
 def _policy(name: str, size: int) -> str:
-    from core.precision import training_policy
+    from core.training.precision import training_policy
 
     return training_policy("auto", size) if name == "small_cnn" else "float32"
 

@@ -152,7 +152,7 @@ def run(quick: bool = False) -> list[dict]:
                         all_ms=redraws))
 
     # (b) training through the Train page
-    from core.datasets import scan_dataset
+    from core.data.scanning import scan_dataset
 
     data = subset_folder("gui", 100 if quick else 300, 25)
     window.train_page._state.set_dataset(data, scan_dataset(data))

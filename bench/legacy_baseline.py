@@ -17,7 +17,7 @@ from bench.models import build, compile_like_product, fit_rate, jpeg_dataset, me
 def legacy_iterator(size: int, batch: int):
     from keras.src.legacy.preprocessing.image import ImageDataGenerator
 
-    from core.augmentation import load_augmentation
+    from core.data.augmentation.presets import load_augmentation
 
     settings = load_augmentation("default").to_dict()
     settings["rescale"] = None  # the model rescales (as in the product); keep pixels 0-255

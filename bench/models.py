@@ -8,16 +8,16 @@ from bench.common import CATS_DOGS, WEIGHTS, photos
 
 def build(name: str, image_size: int, policy: str | None = None):
     """The model as the product builds it, "small_cnn" or "mobilenet_v2" frozen; small_cnn in
-    the product's dtype policy (core.precision: mixed_bfloat16 on CPUs with native bfloat16)
+    the product's dtype policy (core.training.precision: mixed_bfloat16 on CPUs with native bfloat16)
     unless `policy` names another."""
-    from core.models import build_model
-    from core.precision import dtype_policy, training_policy
+    from core.models.registry import build_model
+    from core.training.precision import dtype_policy, training_policy
 
     if name == "small_cnn":
         with dtype_policy(policy or training_policy("auto", image_size)):
             model = build_model("small_cnn", 2, image_size, rescale=1 / 255)
     else:
-        from core.backbones import BaseChoice, build_network
+        from core.models.networks import BaseChoice, build_network
 
         network = build_network([BaseChoice("mobilenet_v2", image_size, str(WEIGHTS), alpha=0.35)],
                                 2, input_size=image_size)
@@ -28,7 +28,8 @@ def build(name: str, image_size: int, policy: str | None = None):
 
 
 def compile_like_product(model, **overrides):
-    from core.models import loss_for, make_optimizer
+    from core.models.outputs import loss_for
+    from core.models.optimizers import make_optimizer
 
     model.compile(optimizer=make_optimizer("rmsprop", None), loss=loss_for(2),
                   metrics=["accuracy"], **overrides)
@@ -36,9 +37,10 @@ def compile_like_product(model, **overrides):
 
 
 def jpeg_dataset(image_size: int, batch_size: int, count: int, augment="default"):
-    """core.pipeline.make_dataset over real JPEGs with the default augmentation (as training)."""
-    from core.augmentation import build_augmenter, load_augmentation
-    from core.pipeline import make_dataset
+    """core.data.pipeline.make_dataset over real JPEGs with the default augmentation (as training)."""
+    from core.data.augmentation.layers import build_augmenter
+    from core.data.augmentation.presets import load_augmentation
+    from core.data.pipeline import make_dataset
 
     paths = photos(count)
     labels = [0 if "/cats/" in p else 1 for p in paths]

@@ -1,6 +1,6 @@
 """Diagnostic (not an issue item): where the input pipeline's time goes.
 
-Iterates core.pipeline.make_dataset without a model, images/s for: decode + resize only,
+Iterates core.data.pipeline.make_dataset without a model, images/s for: decode + resize only,
 decode + resize + default augmentation, and the augmenter alone on an in-memory batch.
 Compare with the compute roof (bench.compute_roof) to see which stage limits training.
 """
@@ -23,7 +23,7 @@ def run(quick: bool = False) -> list[dict]:
     quiet_tensorflow()
     import numpy as np
 
-    from core.augmentation import build_augmenter
+    from core.data.augmentation.layers import build_augmenter
 
     images, batch = (128, 32) if quick else (384, 32)
     rows = []

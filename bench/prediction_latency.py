@@ -1,7 +1,7 @@
 """5. Prediction latency: one dropped photo (classify + heatmap) and a folder of photos.
 
 Uses the GUI's worker jobs (gui.qt_prediction_jobs.predict_files, then explain_file, which
-call core.prediction.Predictor) on runs trained here for 1 epoch: small_cnn (150 px) and
+call core.inference.prediction.Predictor) on runs trained here for 1 epoch: small_cnn (150 px) and
 mobilenet_v2 alpha 0.35 bottleneck (224 px). Warm: 3 calls first, then p50/p95 over N drops
 of different photos. Goals p50 < 100 ms (small_cnn) and < 200 ms (mobilenet_v2).
 Folder: Predictor.predict_paths over 500 photos (quick: 100), images/s (no goal given).
@@ -18,7 +18,8 @@ GOALS_MS = {"small_cnn": 100, "mobilenet_v2": 200}
 
 
 def _train_run(model: str, data, out, cache):
-    from core.training import TrainingConfig, train
+    from core.training import TrainingConfig
+    from core.training import train
 
     extra = {} if model == "small_cnn" else {"weights": str(WEIGHTS), "alpha": 0.35,
                                               "cache_dir": str(cache)}
@@ -29,7 +30,7 @@ def _train_run(model: str, data, out, cache):
 
 def run(quick: bool = False) -> list[dict]:
     quiet_tensorflow()
-    from core.runs import Run
+    from core.runs.run import Run
     from gui.qt_prediction_jobs import ModelSlot, explain_file, load_predictor, predict_files
 
     data = subset_folder("predict", 40, 10)

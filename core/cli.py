@@ -19,13 +19,14 @@ import json
 import sys
 from pathlib import Path
 
-from core.progress import Cancelled, PrintListener
+from core.errors import StudioError
+from core.util.progress import Cancelled, PrintListener
 
 EXIT_USAGE = 2
 
 
-class UsageError(Exception):
-    """A problem with the user's arguments or data: printed as one line, exit status 2."""
+class UsageError(StudioError):
+    """A problem with the user's arguments: printed as one line, exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,33 +117,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_transfer_arguments(parser) -> None:
-    """Options of transfer-learning modes; registered by core.transfer when present."""
-    import importlib.util
+    """Options of transfer-learning modes (core.training.transfer.cli_options)."""
+    from core.training.transfer.cli_options import add_cli_arguments
 
-    if importlib.util.find_spec("core.transfer") is not None:
-        from core.transfer import add_cli_arguments
-
-        add_cli_arguments(parser)
+    add_cli_arguments(parser)
 
 
 def _transfer_extra(args) -> dict:
-    import importlib.util
+    from core.training.transfer.cli_options import extra_from_cli
 
-    if importlib.util.find_spec("core.transfer") is not None:
-        from core.transfer import extra_from_cli
-
-        return extra_from_cli(args)
-    return {}
+    return extra_from_cli(args)
 
 
 def _emit(args, payload, text: str) -> None:
-    from core.atomic import dumps_json
+    from core.util.atomic import dumps_json
 
     print(dumps_json(payload) if args.json else text)
 
 
 def cmd_inspect(args) -> int:
-    from core.datasets import scan_dataset
+    from core.data.scanning import scan_dataset
 
     listener = None if args.json else PrintListener()
     scan = scan_dataset(args.data, val_split=args.val_split, test_split=args.test_split,
@@ -167,8 +161,9 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from core.datasets import check_trainable
-    from core.training import TrainingConfig, scan_for_training, train
+    from core.data.checks import check_trainable
+    from core.training import TrainingConfig
+    from core.training import scan_for_training, train
 
     if args.resume:
         return _resume(args)
@@ -201,16 +196,13 @@ def cmd_train(args) -> int:
 
 
 def _resume(args) -> int:
-    from core import training
-    from core.atomic import check_writable
-    from core.runs import Run
+    from core.training import resume_training
+    from core.util.atomic import check_writable
+    from core.runs.run import Run
 
     if args.data or args.out:
         raise UsageError("--resume RUN continues a run with its own data and settings; leave out "
                          "DATA and --out.")
-    resume_training = getattr(training, "resume_training", None)
-    if resume_training is None:
-        raise UsageError("Resuming a run is not available in this version of the engine.")
     Run.open(args.resume)  # a clear message for a missing or damaged run, before anything slow
     check_writable(args.resume)
     result = resume_training(args.resume, epochs=args.epochs, listener=PrintListener())
@@ -222,13 +214,13 @@ def _resume(args) -> int:
 def _check_before_training(config) -> None:
     """Everything that can be checked without reading the data: settings, model, input size,
     augmentation and the output folder. Raises ValueError with a sentence."""
-    from core.atomic import check_writable
-    from core.augmentation import load_augmentation
+    from core.util.atomic import check_writable
+    from core.data.augmentation.presets import load_augmentation
 
     config.validate()
-    from core.training import model_spec
+    from core.models.registry import get_model_spec
 
-    spec = model_spec(config.model)
+    spec = get_model_spec(config.model)
     image_size = config.image_size or spec.default_image_size
     if image_size < spec.min_image_size:
         raise UsageError(f"Received image size {image_size} for model {config.model!r}; it needs at "
@@ -243,7 +235,7 @@ def _check_before_training(config) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from core.evaluation import evaluate_run
+    from core.inference.evaluation import evaluate_run
 
     report = evaluate_run(args.run, args.data, listener=None if args.json else PrintListener(),
                           which=args.which)
@@ -261,11 +253,12 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from core.atomic import check_writable
-    from core.datasets import collect_images
-    from core.export import export_predictions_csv
-    from core.imageio import ImageReadError, read_image
-    from core.prediction import Predictor, save_heatmap_overlay
+    from core.util.atomic import check_writable
+    from core.data.scanning import collect_images
+    from core.runs.export import export_predictions_csv
+    from core.errors import ImageReadError
+    from core.data.imageio import read_image
+    from core.inference.prediction import Predictor, save_heatmap_overlay
 
     if args.cam and not 0.0 <= args.opacity <= 1.0:
         raise UsageError(f"Received --opacity {args.opacity}; expected a value between 0 and 1.")
@@ -323,9 +316,10 @@ def _check_outside_inputs(out: Path, inputs: list[str]) -> None:
 def cmd_augment_preview(args) -> int:
     import cv2
 
-    from core import atomic
-    from core.augmentation import load_augmentation, make_grid, preview
-    from core.imageio import read_image
+    from core.util import atomic
+    from core.data.augmentation.presets import load_augmentation
+    from core.data.augmentation.preview import make_grid, preview
+    from core.data.imageio import read_image
 
     if not 1 <= args.n <= 64:
         raise UsageError(f"Received --n {args.n}; expected between 1 and 64 tiles.")
@@ -342,7 +336,7 @@ def cmd_augment_preview(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    from core.runs import list_runs
+    from core.runs.run import list_runs
 
     runs = list_runs(args.root)
     lines = [f"{'run':30} {'model':16} {'status':10} {'epochs':>6} {'best val acc':>12}"]
@@ -356,7 +350,7 @@ def cmd_runs(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from core.models import available_models
+    from core.models.registry import available_models
 
     specs = available_models()
     payload = [{"name": s.name, "title": s.title, "family": s.family, "modes": list(s.modes),
@@ -369,7 +363,7 @@ def cmd_models(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from core.demo import make_demo_dataset
+    from core.data.demo import make_demo_dataset
 
     path = make_demo_dataset(args.dest, images_per_class=args.per_class)
     print(f"Demo dataset written to {path}")
@@ -393,17 +387,16 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 0
         if args.command in NEEDS_TENSORFLOW:
-            from core.tf_runtime import load_tensorflow
+            from core.util.tf_runtime import load_tensorflow
 
             load_tensorflow()
         return COMMANDS[args.command](args)
-    except UsageError as error:
+    except StudioError as error:  # ours: the message is already the sentence to show
         print(f"error: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except (ValueError, OSError) as error:
-        # Our own errors (DatasetError, TrainingError, RunError, ...) are ValueErrors whose
-        # message is already a sentence for the user; OSErrors (disk full, read-only disk,
-        # permission denied) are turned into one.
+        # Not ours, but still about the input or the machine (a value a library refused, disk
+        # full, read-only disk, permission denied): one line, never a traceback.
         print(f"error: {_one_line(_message(error))}", file=sys.stderr)
         return EXIT_USAGE
     except (Cancelled, KeyboardInterrupt):

@@ -13,7 +13,8 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QLabel,
                                QSlider, QWidget)
 
-from core.augmentation import FILL_MODES, PRESETS, AugmentationConfig
+from core.data.augmentation.config import FILL_MODES, AugmentationConfig
+from core.data.augmentation.presets import PRESETS
 
 PRESET_WORDS = {
     "none": "No changes: the model sees every picture as it is.",

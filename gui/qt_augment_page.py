@@ -1,6 +1,6 @@
 """Step 2, Augment: set the random changes applied to training pictures and see them live.
 
-Every slider change asks the preview worker for new tiles (`core.augmentation.preview`). Only
+Every slider change asks the preview worker for new tiles (`core.data.augmentation.preview.preview`). Only
 the newest request is kept while one is being drawn, so dragging a slider never queues up
 stale work and the grid follows the slider.
 """
@@ -31,7 +31,7 @@ _IMAGE_CACHE_SIZE = 8
 
 def _cached_image(path: str):
     """The decoded picture at `path` (read once; the preview lane is the only user)."""
-    from core.imageio import read_image
+    from core.data.imageio import read_image
 
     image = _IMAGE_CACHE.pop(path, None)
     if image is None:
@@ -44,7 +44,7 @@ def _cached_image(path: str):
 
 def render_preview(path: str, config: dict, n: int, seed: int, size: int) -> dict:
     """Worker job: `n` augmented tiles of the picture at `path` as QImages, with timings."""
-    from core.augmentation import preview
+    from core.data.augmentation.preview import preview
 
     started = time.perf_counter()
     image = _cached_image(path)

@@ -1,6 +1,6 @@
 """The picture with its class-activation heatmap: original, heatmap alone, or a blend.
 
-The heatmap colours are computed by the engine (`core.heatmaps.colorize`); this widget only
+The heatmap colours are computed by the engine (`core.inference.heatmaps.colorize`); this widget only
 paints the two pictures on top of each other, so the opacity slider is instant.
 """
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Step 1, Data: pick a folder of images and see what the engine finds in it.
 
-The folder is scanned by `core.datasets.scan_dataset` on a worker thread; the page shows the
+The folder is scanned by `core.data.scanning.scan_dataset` on a worker thread; the page shows the
 report: classes and counts per split (bar chart), example pictures per class, image sizes and
-the engine's warnings in plain words. "Try the demo" asks `core.demo` for a small dataset.
+the engine's warnings in plain words. "Try the demo" asks `core.data.demo` for a small dataset.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ LAYOUT_WORDS = {
 
 def scan_folder(folder: str, val_split: float, listener=None, cancel=None):
     """Worker job: the engine's scan of `folder` and its report."""
-    from core.datasets import scan_dataset
+    from core.data.scanning import scan_dataset
 
     scan = scan_dataset(folder, val_split=val_split, listener=listener, cancel=cancel)
     return scan, scan.report()
@@ -42,7 +42,8 @@ def scan_folder(folder: str, val_split: float, listener=None, cancel=None):
 
 def load_thumbnails(scan, per_class: int, size: int, cancel=None) -> dict:
     """Worker job: up to `per_class` small pictures per class, spread over the class."""
-    from core.imageio import ImageReadError, read_image
+    from core.errors import ImageReadError
+    from core.data.imageio import read_image
 
     by_class: dict[str, list[str]] = {name: [] for name in scan.classes}
     for split in ("train", "validation", "test"):
@@ -66,7 +67,7 @@ def load_thumbnails(scan, per_class: int, size: int, cancel=None) -> dict:
 
 def make_demo(dest: Path) -> str:
     """Worker job: generate the built-in demo dataset and return its folder."""
-    from core.demo import make_demo_dataset
+    from core.data.demo import make_demo_dataset
 
     return str(make_demo_dataset(dest))
 

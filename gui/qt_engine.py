@@ -20,7 +20,7 @@ def _start_tensorflow_pools(niceness: int, errors: list) -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
         except (AttributeError, OSError):
             pass  # not Linux, or not allowed: TensorFlow simply runs at normal priority
-        from core.tf_runtime import load_tensorflow
+        from core.util.tf_runtime import load_tensorflow
 
         tf = load_tensorflow()
         float(tf.reduce_sum(tf.constant([1.0, 2.0])))  # creates the eager context and its pools
@@ -39,10 +39,10 @@ def start_engine() -> list:
         raise errors[0]
     # Import the engine modules the app will use now, while the user reads step 1, rather than
     # when they press Train (compiling a module holds the GIL the GUI thread needs).
-    import core.evaluation  # noqa: F401
-    import core.heatmaps  # noqa: F401
-    import core.prediction  # noqa: F401
-    import core.training  # noqa: F401
-    from core.models import available_models
+    import core.inference.evaluation  # noqa: F401
+    import core.inference.heatmaps  # noqa: F401
+    import core.inference.prediction  # noqa: F401
+    import core.training.trainer  # noqa: F401
+    from core.models.registry import available_models
 
     return available_models()

@@ -1,7 +1,7 @@
 """Turn exceptions from engine jobs into sentences a non-programmer can act on.
 
-Engine errors (`DatasetError`, `RunError`, `ValueError`, `ImageReadError`) are already written
-as plain sentences, so they are shown as they are. Everything else gets a short explanation and
+Engine errors (`core.errors.StudioError` and its subclasses) are already written as plain
+sentences, so they are shown as they are. Everything else gets a short explanation and
 the traceback goes behind a "Details" button.
 """
 from __future__ import annotations
@@ -10,9 +10,8 @@ import errno
 import traceback
 from dataclasses import dataclass
 
-# Exceptions whose message the engine writes for people (class names, so no core import).
-_PLAIN_SENTENCE_ERRORS = {"DatasetError", "RunError", "ImageReadError", "ValueError",
-                          "AugmentationError", "ModelError", "PredictionError", "TrainingError"}
+from core.errors import StudioError
+
 
 
 @dataclass(frozen=True)
@@ -39,8 +38,9 @@ def _message_for(exc: BaseException, doing: str) -> str:
     names = {cls.__name__ for cls in type(exc).__mro__}
     text = str(exc).strip()
     where = f" while {doing}" if doing else ""
-    if names & _PLAIN_SENTENCE_ERRORS and text:
+    if isinstance(exc, StudioError) and text:
         return text
+    # TensorFlow's own class, recognised by name so that showing an error never imports it.
     if isinstance(exc, MemoryError) or "ResourceExhaustedError" in names:
         return (f"The computer ran out of memory{where}. Try a smaller batch size or a smaller "
                 "input size, or close other programs.")

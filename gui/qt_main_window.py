@@ -29,14 +29,14 @@ DATA, AUGMENT, TRAIN, PREDICT = range(4)
 
 def list_runs(root: Path) -> list:
     """Worker job: the engine's list of runs in `root` (empty when the folder does not exist)."""
-    from core.runs import list_runs as engine_list_runs
+    from core.runs.run import list_runs as engine_list_runs
 
     return engine_list_runs(root) if Path(root).is_dir() else []
 
 
 def open_run(path: str):
     """Worker job: reopen a run folder."""
-    from core.runs import Run
+    from core.runs.run import Run
 
     return Run.open(path)
 

@@ -1,8 +1,8 @@
 """Worker-side jobs of the Predict step: load a run's model, classify, explain, save, evaluate.
 
 All jobs that touch the model run on the runner's "model" lane, one after another, so the
-TensorFlow model is only ever used by one thread. They call `core.prediction`,
-`core.heatmaps` and `core.evaluation` and convert pictures to QImages for display; they never
+TensorFlow model is only ever used by one thread. They call `core.inference.prediction`,
+`core.inference.heatmaps` and `core.inference.evaluation` and convert pictures to QImages for display; they never
 touch a widget.
 
 Predictions and the last evaluation are kept in the run folder (`predictions.csv`,
@@ -35,8 +35,8 @@ class ModelSlot:
 
 def load_predictor(slot: ModelSlot, run) -> str:
     """Load `run`'s best model into `slot`; returns the run folder."""
-    from core.prediction import Predictor
-    from core.tf_runtime import load_tensorflow
+    from core.inference.prediction import Predictor
+    from core.util.tf_runtime import load_tensorflow
 
     load_tensorflow()
     slot.predictor = None
@@ -47,7 +47,8 @@ def load_predictor(slot: ModelSlot, run) -> str:
 
 
 def _thumbnail_of(path: str):
-    from core.imageio import ImageReadError, read_image
+    from core.errors import ImageReadError
+    from core.data.imageio import read_image
 
     try:
         return square_thumbnail(read_image(path))
@@ -57,7 +58,7 @@ def _thumbnail_of(path: str):
 
 def predict_files(slot: ModelSlot, paths: list[str], listener=None, cancel=None) -> dict:
     """Classify the pictures in `paths` (files or folders); adds thumbnails for the gallery."""
-    from core.datasets import collect_images
+    from core.data.scanning import collect_images
 
     predictor = slot.require()
     files, skipped = collect_images(paths)
@@ -81,8 +82,8 @@ def explain_file(slot: ModelSlot, path: str, class_index: int | None) -> dict:
     """The picture (display size) and its coloured heatmap for `class_index`."""
     import cv2
 
-    from core.heatmaps import colorize
-    from core.imageio import read_image
+    from core.inference.heatmaps import colorize
+    from core.data.imageio import read_image
 
     predictor = slot.require()
     image = read_image(path)
@@ -100,8 +101,8 @@ def explain_file(slot: ModelSlot, path: str, class_index: int | None) -> dict:
 def save_annotated(slot: ModelSlot, results: list[dict], out_dir: str, opacity: float,
                    cancel=None) -> list[str]:
     """Write each prediction as a picture with its label (and heatmap at `opacity`)."""
-    from core.imageio import read_image
-    from core.prediction import save_heatmap_overlay
+    from core.data.imageio import read_image
+    from core.inference.prediction import save_heatmap_overlay
 
     predictor = slot.require()
     written = []
@@ -117,8 +118,8 @@ def save_annotated(slot: ModelSlot, results: list[dict], out_dir: str, opacity: 
 
 
 def export_csv(results: list[dict], path: str) -> str:
-    """Write predictions as a spreadsheet-safe CSV (see core.export)."""
-    from core.export import export_predictions_csv
+    """Write predictions as a spreadsheet-safe CSV (see core.runs.export)."""
+    from core.runs.export import export_predictions_csv
 
     return str(export_predictions_csv(path, results))
 
@@ -132,7 +133,7 @@ def _append_predictions(path: Path, results: list[dict]) -> None:
 
 def read_predictions(run_path) -> list[dict]:
     """Predictions remembered in a run folder, as `predict_paths` dicts."""
-    from core.export import read_predictions_csv
+    from core.runs.export import read_predictions_csv
 
     path = Path(run_path) / PREDICTIONS_FILE
     return read_predictions_csv(path) if path.is_file() else []
@@ -156,8 +157,8 @@ def restore_run_outputs(run_path) -> dict:
 
 def evaluate_folder(slot: ModelSlot, run, folder: str, listener=None, cancel=None) -> dict:
     """Evaluate the loaded model on `folder` and remember the report in the run folder."""
-    from core.atomic import write_json
-    from core.evaluation import evaluate_run
+    from core.util.atomic import write_json
+    from core.inference.evaluation import evaluate_run
 
     report = evaluate_run(run, folder, listener=listener, cancel=cancel,
                           predictor=slot.require())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from core.progress import ProgressListener
+from core.util.progress import ProgressListener
 
 
 class QtProgressListener(QObject, ProgressListener):

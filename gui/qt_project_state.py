@@ -26,7 +26,7 @@ class ProjectState(QObject):
         augmentation: the augmentation config as a dict (`AugmentationConfig.to_dict()`).
         augmentation_preset: preset name the config came from, or "" once edited.
         run: the engine `Run` used for predictions (the last trained or reopened run).
-        runs: summaries from `core.runs.list_runs(runs_root)`, newest first.
+        runs: summaries from `core.runs.run.list_runs(runs_root)`, newest first.
         training: True while a training job runs.
     """
 

@@ -1,4 +1,4 @@
-"""The list of past training runs (from `core.runs.list_runs`); double-click one to reopen it."""
+"""The list of past training runs (from `core.runs.run.list_runs`); double-click one to reopen it."""
 from __future__ import annotations
 
 import datetime as _dt

@@ -149,7 +149,7 @@ class QtTrainingPlots(QWidget):
         self._schedule()
 
     def set_history(self, rows: list[dict]) -> None:
-        """Show a finished run's history (rows of `core.runs.read_history`)."""
+        """Show a finished run's history (rows of `core.runs.history.read_history`)."""
         self.clear()
         for index, row in enumerate(rows):
             self.add_epoch(int(row.get("epoch") or index + 1), row)

@@ -15,11 +15,10 @@ then exactly one of ("result", dict), ("cancelled",), ("error", ErrorReport).
 """
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing
 import os
 
-from core.progress import CancelToken, Cancelled, ProgressListener
+from core.util.progress import CancelToken, Cancelled, ProgressListener
 from gui.qt_errors import describe_error
 
 CHILD_NICENESS = 10
@@ -54,13 +53,11 @@ def host_main(jobs, events, stop) -> None:
     except (AttributeError, OSError):
         pass
     try:
-        from core.tf_runtime import load_tensorflow
+        from core.util.tf_runtime import load_tensorflow
 
         load_tensorflow()
-        from core.training import TrainingConfig, train
-
-        if importlib.util.find_spec("core.transfer") is not None:
-            import core.transfer  # noqa: F401 - registers the transfer-learning modes
+        from core.training import TrainingConfig
+        from core.training import train
     except BaseException as exc:  # noqa: BLE001 - reported to the parent as a sentence
         events.put(("error", describe_error(exc, "starting the engine")))
         return

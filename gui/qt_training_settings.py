@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QLabel, QSpinBox, QToolButton,
                                QVBoxLayout, QWidget)
 
-from core.models import MODEL_REGISTRY, OPTIMIZERS
+from core.models.registry import MODEL_REGISTRY
+from core.models.optimizers import OPTIMIZERS
 from gui.qt_model_picker import QtModelPicker
 from gui.qt_transfer_options import form_label
 

@@ -1,6 +1,6 @@
 """Training off the GUI thread: the engine's listener callbacks become Qt signals.
 
-`QtTrainingWorker` is a `core.progress.ProgressListener` (through `QtProgressListener`), moved
+`QtTrainingWorker` is a `core.util.progress.ProgressListener` (through `QtProgressListener`), moved
 to its own `QThread` as in superqt's `new_worker_qthread`. The training itself runs in a child
 process (`TrainingProcess`, see qt_training_process for why); the worker relays the child's
 listener calls to its own methods, which emit signals. `stop()` cancels through the engine's
@@ -12,7 +12,7 @@ import queue
 
 from PySide6.QtCore import QThread, Signal, Slot
 
-from core.progress import CancelToken
+from core.util.progress import CancelToken
 from gui.qt_errors import ErrorReport, describe_error
 from gui.qt_progress_listener import QtProgressListener
 from gui.qt_training_process import LISTENER_METHODS, TrainingProcess
@@ -101,7 +101,8 @@ class QtTrainingWorker(QtProgressListener):
 
     @staticmethod
     def _reopen(result: dict) -> dict:
-        from core.runs import Run, RunError
+        from core.runs.run import Run
+        from core.errors import RunError
 
         run, run_error = None, ""
         try:

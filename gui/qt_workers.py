@@ -23,7 +23,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.progress import CancelToken, Cancelled
+from core.util.progress import CancelToken, Cancelled
 from gui.qt_errors import ErrorReport, describe_error
 
 

@@ -40,14 +40,15 @@ def shared():
 @pytest.fixture(scope="session")
 def demo_dataset(tmp_path_factory) -> Path:
     """The built-in shapes dataset, small: 3 classes x 60 images of 40 px, class folders."""
-    from core.demo import make_demo_dataset
+    from core.data.demo import make_demo_dataset
 
     return make_demo_dataset(tmp_path_factory.mktemp("demo") / "shapes", images_per_class=60,
                              image_size=40, seed=1)
 
 
 def _train_run(tmp_path_factory, data: Path, model: str, epochs: int = 4) -> Path:
-    from core.training import TrainingConfig, train
+    from core.training import TrainingConfig
+    from core.training import train
 
     out = tmp_path_factory.mktemp("runs") / model
     train(TrainingConfig(str(data), str(out), model=model, image_size=32, epochs=epochs,

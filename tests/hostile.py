@@ -258,7 +258,7 @@ def make_run_folder(path: str | os.PathLike, model, labels=("cats", "dogs"), ima
     """
     import json
 
-    from core.runs import RUN_FORMAT_VERSION
+    from core.runs.layout import RUN_FORMAT_VERSION
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -284,7 +284,7 @@ def make_run_folder(path: str | os.PathLike, model, labels=("cats", "dogs"), ima
 
 def lenet(num_classes: int = 2, image_size: int = 16):
     """An untrained LeNet of the model zoo (what a real run holds)."""
-    from core.models import build_model
+    from core.models.registry import build_model
 
     return build_model("lenet", num_classes, image_size)
 

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
-from core.augmentation import (PRESETS, AugmentationConfig, build_augmenter, load_augmentation,
-                               make_grid, preview)
+from core.data.augmentation.presets import PRESETS, load_augmentation
+from core.data.augmentation.config import AugmentationConfig
+from core.data.augmentation.layers import build_augmenter
+from core.data.augmentation.preview import make_grid, preview
 
 HEIGHT, WIDTH = 36, 48
 

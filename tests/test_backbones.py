@@ -10,12 +10,16 @@ from conftest import shared_path
 
 keras = pytest.importorskip("keras")
 
-from core.backbones import (HEADS, POOLINGS, BaseChoice, CaffePreprocessing,  # noqa: E402
-                            build_base, build_network, fusion_bases, fusion_sizes, get_backbone,
-                            keras_models_folder, model_spec, parse_weights, top_block_start,
-                            unfreeze_top)
-from core.heatmaps import HeatmapExplainer  # noqa: E402
-from core.models import available_models, build_model, loss_for, make_optimizer  # noqa: E402
+from core.models.backbones import HEADS, POOLINGS, get_backbone
+from core.models.networks import BaseChoice, build_network, top_block_start, unfreeze_top
+from core.models.preprocessing import CaffePreprocessing
+from core.models.weights import build_base, keras_models_folder, parse_weights
+from core.models.fusion import fusion_bases, fusion_sizes
+from core.models.registry import get_model_spec as model_spec
+from core.inference.heatmaps import HeatmapExplainer  # noqa: E402
+from core.models.registry import available_models, build_model  # noqa: E402
+from core.models.outputs import loss_for
+from core.models.optimizers import make_optimizer
 
 # The smallest sizes keras.applications accepts (Inception 75, Xception 71).
 SMALL = {"mobilenet_v2": 32, "vgg16": 32, "resnet50": 32, "inception_v3": 75, "xception": 71,
@@ -40,9 +44,11 @@ def test_registry_lists_every_backbone_with_its_size_and_modes():
 
 
 def test_cli_choices_match_the_architecture_choices():
-    from core import transfer
+    from core.cli import build_parser
 
-    assert transfer.HEADS == HEADS and transfer.POOLINGS == POOLINGS
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    choices = {action.dest: action.choices for action in train._actions}
+    assert tuple(choices["head"]) == HEADS and tuple(choices["pooling"]) == POOLINGS
 
 
 @pytest.mark.parametrize("name", list(SMALL))
@@ -220,7 +226,8 @@ def test_unfreezing_the_top_block_or_n_layers_keeps_batch_normalization_frozen()
 def test_efficientnet_with_a_weights_file_gets_the_imagenet_input_scaling_keras_adds():
     """Keras adds Rescaling(1/sqrt(stddev)) after EfficientNet's Normalization only when it
     downloads the weights; for a weights file the same step comes first, as an affine layer."""
-    from core.backbones import WeightsSource, preprocessing_layer
+    from core.models.weights import WeightsSource
+    from core.models.preprocessing import preprocessing_layer
 
     mean, stddev = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
     base = build_base("efficientnet_b0", 32, "none")

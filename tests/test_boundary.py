@@ -5,8 +5,8 @@ from conftest import run_python
 def test_core_imports_no_qt():
     code = (
         "import pkgutil, importlib, sys, core\n"
-        "for m in pkgutil.iter_modules(core.__path__):\n"
-        "    importlib.import_module('core.' + m.name)\n"
+        "for m in pkgutil.walk_packages(core.__path__, 'core.'):\n"
+        "    importlib.import_module(m.name)\n"
         "bad = [n for n in sys.modules if n.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'pyqtgraph', 'gui')]\n"
         "print(','.join(bad))\n"
     )

@@ -46,7 +46,7 @@ def test_augment_preview_writes_a_grid(capsys, demo_dataset, tmp_path):
     image = sorted((demo_dataset / "square").iterdir())[0]
     out = tmp_path / "grid.png"
     assert main(["augment-preview", str(image), "--out", str(out), "--n", "4", "--size", "48"]) == 0
-    from core.imageio import read_image
+    from core.data.imageio import read_image
     grid = read_image(out)
     assert grid.shape[0] > 48 * 2 and grid.shape[1] > 48 * 2
 

@@ -1,4 +1,4 @@
-"""core.datasets: layouts, splits, unreadable and ignored files, duplicates, reports, real data."""
+"""core.data (scanning): layouts, splits, unreadable and ignored files, duplicates, reports, real data."""
 from __future__ import annotations
 
 import json
@@ -11,16 +11,12 @@ import pytest
 from PIL import Image
 
 from conftest import shared_path
-from core.datasets import (
-    DatasetError,
-    DatasetScan,
-    Sample,
-    class_from_filename,
-    collect_images,
-    scan_dataset,
-    suggest_input_size,
-)
-from core.progress import CancelToken, Cancelled, ProgressListener
+from core.errors import DatasetError
+from core.data.samples import DatasetScan, Sample
+from core.data.folders import class_from_filename
+from core.data.scanning import collect_images, scan_dataset
+from core.data.checks import suggest_input_size
+from core.util.progress import CancelToken, Cancelled, ProgressListener
 from imagefactory import (
     make_class_folders,
     make_split_folders,

@@ -112,7 +112,7 @@ def test_a_second_training_cannot_start_while_one_runs(window, shapes, qtbot):
 
 
 def test_closing_the_window_during_training_leaves_a_consistent_run(window, shapes, qtbot):
-    from core.runs import Run
+    from core.runs.run import Run
 
     _prepare(qtbot, window, shapes, epochs=40)
     page = window.train_page

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from core.augmentation import PRESETS, AugmentationConfig
+from core.data.augmentation.presets import PRESETS
+from core.data.augmentation.config import AugmentationConfig
 from gui.qt_augment_controls import KNOBS
 from test_gui_support import (StallProbe, child, load_dataset, make_window, check_stall, check_time,  # noqa: F401
                               shapes, wait_engine, window)

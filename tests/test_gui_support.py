@@ -107,7 +107,7 @@ class StallProbe(QObject):
     event loop was blocked (work on the GUI thread, or the GIL held elsewhere).
 
     While it runs, the objects that were alive when it started are frozen out of garbage
-    collection. The app freezes TensorFlow's objects after importing it (core.tf_runtime), but
+    collection. The app freezes TensorFlow's objects after importing it (core.util.tf_runtime), but
     this test process also carries what earlier tests left alive (built backbones, Keras
     state): 600,000+ objects, over which each full collection held the GIL for 0.6-1 s (one
     landed inside the 1,000-photo drop in the full suite: a 1012 ms "stall" of the app).

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from core.heatmaps import HeatmapExplainer, annotate, colorize, overlay
+from core.inference.heatmaps import HeatmapExplainer, annotate, colorize, overlay
 
 SIZE = 32
 SQUARE = 8

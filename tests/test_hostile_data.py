@@ -11,9 +11,10 @@ import threading
 import pytest
 
 from core.cli import main
-from core.datasets import collect_images, scan_dataset
-from core.export import read_predictions_csv
-from core.imageio import ImageReadError, probe_image, read_image
+from core.data.scanning import collect_images, scan_dataset
+from core.runs.export import read_predictions_csv
+from core.errors import ImageReadError
+from core.data.imageio import probe_image, read_image
 from hostile import CLASSES, NON_UTF8_NAME, deny_reading, make_hostile_dataset, snapshot
 
 

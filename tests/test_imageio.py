@@ -1,4 +1,4 @@
-"""core.imageio: every format to uint8 RGB, EXIF orientation, broken files, the native flag."""
+"""core.data.imageio: every format to uint8 RGB, EXIF orientation, broken files, the native flag."""
 from __future__ import annotations
 
 import hashlib
@@ -8,16 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.imageio import (
-    IMAGE_EXTENSIONS,
-    ImageInfo,
-    ImageReadError,
-    decode_image_bytes,
-    is_ignored_name,
-    is_image_name,
-    probe_image,
-    read_image,
-)
+from core.data.imageio import (IMAGE_EXTENSIONS, ImageInfo, decode_image_bytes, is_ignored_name,
+                               is_image_name, probe_image, read_image)
+from core.errors import ImageReadError
 from imagefactory import BLUE, BROKEN_FILES, RED, noise, png_header_claiming, save, solid, write_broken
 
 WHITE = (255, 255, 255)

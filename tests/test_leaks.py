@@ -51,18 +51,9 @@ def report(name: str, figures: dict[str, float], seconds: float) -> None:
           + f"; middle->end {figures['end'] - figures['middle']:+.1f} MB; {seconds:.0f} s")
 
 
-def _graphs_are_released() -> bool:
-    import core.training
-
-    return hasattr(core.training, "released_tensorflow_graphs")
-
-
-# Until core/training.py releases TensorFlow's traced graphs (proposed change), this test
-# fails by about 200 MB; it is not run then, and runs for real once the change is in.
-@pytest.mark.xfail(not _graphs_are_released(), run=False, strict=True,
-                   reason="core/training.py does not release TensorFlow's graphs yet (proposed)")
 def test_fifty_trainings_in_one_process_do_not_grow_memory(tmp_path):
-    from core.training import TrainingConfig, train
+    from core.training import TrainingConfig
+    from core.training import train
 
     data = make_class_folders(tmp_path / "data", {"cats": 8, "dogs": 8})
 
@@ -87,9 +78,9 @@ def test_fifty_trainings_in_one_process_do_not_grow_memory(tmp_path):
 
 
 def test_a_thousand_predictions_with_heatmaps_do_not_grow_memory(tmp_path):
-    from core.heatmaps import annotate, overlay
-    from core.models import build_model
-    from core.prediction import Predictor, save_heatmap_overlay
+    from core.inference.heatmaps import annotate, overlay
+    from core.models.registry import build_model
+    from core.inference.prediction import Predictor, save_heatmap_overlay
 
     run_dir = make_run_folder(tmp_path / "run", build_model("gap_cnn", 3, 32),
                               labels=["circle", "square", "triangle"])

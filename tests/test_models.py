@@ -2,8 +2,11 @@
 import numpy as np
 import pytest
 
-from core.models import (MODEL_REGISTRY, available_models, build_model, get_model_spec, loss_for,
-                         make_optimizer, model_summary, register_model)
+from core.models import registry
+from core.models.registry import MODEL_REGISTRY, available_models, build_model, get_model_spec
+from core.models.outputs import loss_for
+from core.models.optimizers import make_optimizer
+from core.models.summary import model_summary
 
 SCRATCH = ["small_cnn", "cnn4", "lenet", "gap_cnn"]
 
@@ -21,10 +24,11 @@ def test_unknown_model_names_the_available_ones():
         get_model_spec("resnet9000")
 
 
-def test_registering_a_duplicate_name_is_refused():
-    with pytest.raises(ValueError, match="already registered"):
-        register_model("lenet", title="x", description="x", default_image_size=32,
-                       min_image_size=8)(lambda **kw: None)
+def test_a_model_listed_twice_is_refused(monkeypatch):
+    lenet = MODEL_REGISTRY["lenet"]
+    monkeypatch.setattr(registry, "SCRATCH_MODELS", [lenet, lenet])
+    with pytest.raises(ValueError, match="listed twice"):
+        registry._build_registry()
 
 
 @pytest.mark.parametrize("name", SCRATCH)

@@ -3,12 +3,13 @@ otherwise; a mixed-precision run saves, reloads, evaluates and explains like any
 import numpy as np
 import pytest
 
-import core.precision as precision
-from core.evaluation import evaluate_run
-from core.imageio import read_image
-from core.prediction import Predictor
-from core.runs import Run
-from core.training import TrainingConfig, train
+import core.training.precision as precision
+from core.inference.evaluation import evaluate_run
+from core.data.imageio import read_image
+from core.inference.prediction import Predictor
+from core.runs.run import Run
+from core.training import TrainingConfig
+from core.training import train
 
 
 def test_auto_picks_bfloat16_only_on_cpus_that_compute_it(monkeypatch):

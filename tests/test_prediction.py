@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
-from core.evaluation import EvaluationError, evaluate_run
-from core.imageio import read_image
-from core.prediction import Predictor, probabilities_from_outputs
+from core.errors import EvaluationError
+from core.inference.evaluation import evaluate_run
+from core.data.imageio import read_image
+from core.inference.prediction import Predictor, probabilities_from_outputs
 
 
 def first_image(folder):
@@ -63,7 +64,7 @@ def test_evaluate_reports_accuracy_confusion_and_mistakes(gap_cnn_run, demo_data
 
 
 def test_evaluate_on_foreign_classes_says_so(gap_cnn_run, tmp_path):
-    from core.demo import draw_shape
+    from core.data.demo import draw_shape
     import cv2
     for name in ("apples", "pears"):
         (tmp_path / name).mkdir()

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
-from core.evaluation import evaluate_run
-from core.imageio import read_image
-from core.prediction import Predictor
-from core.training import TrainingConfig, train
+from core.inference.evaluation import evaluate_run
+from core.data.imageio import read_image
+from core.inference.prediction import Predictor
+from core.training import TrainingConfig
+from core.training import train
 
 pytestmark = pytest.mark.slow
 

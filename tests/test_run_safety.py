@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT_ROOT
-from core import atomic
+from core.util import atomic
 from core.cli import main
-from core.runs import LOCK_FILE, Run, RunError, RunLock, list_runs
+from core.runs.layout import LOCK_FILE
+from core.errors import RunError
+from core.runs.run import Run, list_runs
+from core.runs.lock import RunLock
 from hostile import lenet, make_run_folder
 from imagefactory import make_class_folders
 
@@ -128,8 +131,8 @@ def test_stale_temporaries_are_recognised_and_removed(tmp_path):
 KILL_DRIVER = r"""
 import os, signal, sys
 sys.path.insert(0, os.getcwd())
-from core import atomic
-from core.progress import ProgressListener
+from core.util import atomic
+from core.util.progress import ProgressListener
 from core.training import TrainingConfig, train
 
 data, out, kind, *where = sys.argv[1:]
@@ -163,16 +166,6 @@ def train_and_kill(data: Path, out: Path, *moment: str) -> None:
     assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stdout, proc.stderr[-2000:])
 
 
-def _has_resume() -> bool:
-    import core.training
-
-    return hasattr(core.training, "resume_training")
-
-
-needs_resume = pytest.mark.xfail(not _has_resume(), strict=True,
-                                 reason="core/training.py has no resume_training yet (proposed)")
-
-
 @pytest.fixture(scope="module")
 def kill_data(tmp_path_factory):
     return make_class_folders(tmp_path_factory.mktemp("kill") / "data", {"cats": 6, "dogs": 6})
@@ -204,7 +197,6 @@ def test_a_run_killed_at_any_moment_lists_reopens_and_predicts(kill_data, tmp_pa
         assert len(err.splitlines()) == 1 and "no trained model yet" in err
 
 
-@needs_resume
 def test_resume_continues_from_the_last_finished_epoch(kill_data, tmp_path, capsys):
     out = tmp_path / "runs" / "killed"
     train_and_kill(kill_data, out, "batch", "2", "0")  # epochs 1 and 2 finished, in epoch 3
@@ -222,7 +214,6 @@ def test_resume_continues_from_the_last_finished_epoch(kill_data, tmp_path, caps
     assert not [p for p in out.iterdir() if atomic.is_temporary(p.name)]
 
 
-@needs_resume
 def test_resume_refuses_a_finished_or_foreign_folder(tiny_data, tmp_path, capsys):
     from core.training import train
 
@@ -369,10 +360,10 @@ def no_slow_work(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("slow work started before the problem was reported")
 
-    monkeypatch.setattr("core.datasets.scan_dataset", forbidden)
+    monkeypatch.setattr("core.data.scanning.scan_dataset", forbidden)
     monkeypatch.setattr("core.training.train", forbidden)
-    monkeypatch.setattr("core.models.build_model", forbidden)
-    monkeypatch.setattr("core.prediction.Predictor", forbidden)
+    monkeypatch.setattr("core.models.registry.build_model", forbidden)
+    monkeypatch.setattr("core.inference.prediction.Predictor", forbidden)
 
 
 def one_line_error(capsys) -> str:
@@ -453,7 +444,8 @@ def test_a_class_smaller_than_a_batch_is_reported_before_training(tmp_path, caps
 
 
 def test_check_trainable_is_quiet_for_healthy_data(tmp_path):
-    from core.datasets import check_trainable, scan_dataset
+    from core.data.checks import check_trainable
+    from core.data.scanning import scan_dataset
 
     scan = scan_dataset(make_class_folders(tmp_path / "data", {"a": 10, "b": 10}), val_split=0.2)
     assert check_trainable(scan, batch_size=8) == []

@@ -7,7 +7,7 @@ def test_tensorflow_loads_without_sklearn_and_sklearn_still_imports_later():
     # engine hides it during that import. Our own linear heads must still get the real one.
     code = (
         "import sys\n"
-        "from core.tf_runtime import load_tensorflow\n"
+        "from core.util.tf_runtime import load_tensorflow\n"
         "tf = load_tensorflow()\n"
         "import keras\n"
         "print('sklearn' in sys.modules, tf.constant(2).numpy() + 1)\n"
@@ -27,7 +27,7 @@ def test_loading_tensorflow_on_a_worker_thread_leaves_the_main_thread_running():
 
     code = (
         "import threading, time\n"
-        "from core.tf_runtime import load_tensorflow\n"
+        "from core.util.tf_runtime import load_tensorflow\n"
         "done = threading.Event()\n"
         "threading.Thread(target=lambda: (load_tensorflow(), done.set())).start()\n"
         "worst, last = 0.0, time.perf_counter()\n"

@@ -4,9 +4,11 @@ import json
 import numpy as np
 import pytest
 
-from core.progress import CancelToken, ProgressListener
-from core.runs import Run, list_runs
-from core.training import TrainingConfig, TrainingError, train
+from core.util.progress import CancelToken, ProgressListener
+from core.runs.run import Run, list_runs
+from core.training.config import TrainingConfig
+from core.errors import TrainingError
+from core.training import train
 
 
 class Recorder(ProgressListener):

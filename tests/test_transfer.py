@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
-from core.progress import CancelToken, ProgressListener
-from core.runs import Run
-from core.training import TrainingConfig, train
+from core.util.progress import CancelToken, ProgressListener
+from core.runs.run import Run
+from core.training import TrainingConfig
+from core.training import train
 
 pytestmark = pytest.mark.slow
 
@@ -135,7 +136,7 @@ def _same_weights(first_model, second_model) -> bool:
 
 def test_a_run_from_the_saved_base_is_the_run_a_full_build_gives(bottleneck, photos, weights,
                                                                 cache, tmp_path):
-    # With every feature cached, the base is not built again (core.model_template): the head
+    # With every feature cached, the base is not built again (core.training.model_template): the head
     # starts from the same state, trains to the same history, and both saved models hold
     # exactly the weights that building and saving the whole network gives.
     first_out, first, first_recorder = bottleneck
@@ -182,9 +183,9 @@ def test_a_damaged_model_template_is_rebuilt_not_a_crash(photos, weights, tmp_pa
 def test_saved_run_reloads_and_predicts_exactly_like_the_trained_head(bottleneck, photos, cache):
     import keras
 
-    from core.evaluation import evaluate_run
-    from core.imageio import read_image
-    from core.prediction import Predictor
+    from core.inference.evaluation import evaluate_run
+    from core.data.imageio import read_image
+    from core.inference.prediction import Predictor
 
     out, result, _ = bottleneck
     first, second = Predictor(out), Predictor(out)
@@ -306,8 +307,8 @@ def test_linear_heads_become_an_equivalent_dense_layer(bottleneck, photos, weigh
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from core.prediction import Predictor
-    from core.transfer import _probabilities
+    from core.inference.prediction import Predictor
+    from core.training.transfer.heads import _probabilities
 
     result = train(transfer_config(photos, tmp_path / head, weights, cache, head=head))
     run = Run.open(tmp_path / head)
@@ -320,7 +321,7 @@ def test_linear_heads_become_an_equivalent_dense_layer(bottleneck, photos, weigh
         features = handle["features"][()]
     expected = _probabilities(features, kernel.astype(np.float64), bias.astype(np.float64))
     if head == "logreg":  # exactly scikit-learn's probabilities on the same features
-        from core.datasets import scan_dataset
+        from core.data.scanning import scan_dataset
         scan = scan_dataset(photos)
         with h5py.File(run.config["cache"]["files"][0], "r") as handle:
             index = {d: i for i, d in enumerate(handle["digests"].asstr()[()])}
@@ -381,7 +382,7 @@ def test_finetune_from_a_bottleneck_run_moves_only_the_unfrozen_layers(bottlenec
 
 def test_finetune_trains_a_head_then_the_top_block_in_one_history(photos, weights, cache,
                                                                   tmp_path):
-    from core.prediction import Predictor
+    from core.inference.prediction import Predictor
 
     result = train(transfer_config(photos, tmp_path / "two", weights, cache, mode="finetune",
                                    epochs=3, finetune_epochs=1))
@@ -399,7 +400,7 @@ def test_finetune_trains_a_head_then_the_top_block_in_one_history(photos, weight
 
 def test_fusion_runs_all_bases_and_the_head_as_one_model(photos, weights, cache, tmp_path):
     """(Bases at different sizes inside one model: see test_backbones; here the whole run.)"""
-    from core.prediction import Predictor
+    from core.inference.prediction import Predictor
 
     result = train(transfer_config(
         photos, tmp_path / "fusion", f"mobilenet_v2={weights},efficientnet_b0=none", cache,
@@ -448,7 +449,7 @@ def test_cli_trains_a_bottleneck_run_and_explains_a_photo(photos, weights, cache
 
 def test_cli_offline_imagenet_fails_with_one_line_naming_the_file(photos, tmp_path, capsys,
                                                                   monkeypatch):
-    from core.backbones import keras_models_folder
+    from core.models.weights import keras_models_folder
     from core.cli import main
 
     expected = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5"
@@ -466,7 +467,8 @@ def test_cli_offline_imagenet_fails_with_one_line_naming_the_file(photos, tmp_pa
 
 def test_cli_flags_become_training_extras():
     from core.cli import build_parser
-    from core.transfer import TransferOptions, extra_from_cli
+    from core.training.transfer.options import TransferOptions
+    from core.training.transfer.cli_options import extra_from_cli
 
     args = build_parser().parse_args([
         "train", "data", "--out", "run", "--model", "mobilenet_v2", "--weights", "none",
@@ -488,7 +490,7 @@ def test_cli_flags_become_training_extras():
 
 
 def test_feature_cache_is_keyed_by_content_and_written_atomically(tmp_path):
-    from core.transfer import FeatureCache
+    from core.training.transfer.feature_cache import FeatureCache
 
     key = {"backbone": "mobilenet_v2", "image_size": 96, "pooling": "avg", "weights": "x"}
     cache = FeatureCache(tmp_path, key)

@@ -17,9 +17,11 @@ import pytest
 
 from conftest import PROJECT_ROOT
 from core.cli import main
-from core.export import (export_predictions_csv, output_path, read_predictions_csv, safe_filename,
-                         spreadsheet_safe)
-from core.runs import Run, RunError, check_model_archive
+from core.runs.export import (export_predictions_csv, output_path, read_predictions_csv,
+                              safe_filename, spreadsheet_safe)
+from core.runs.run import Run
+from core.errors import RunError
+from core.runs.archive import check_model_archive
 from hostile import lenet, make_run_folder
 
 ENGINE_FOLDERS = ("core", "gui")
@@ -74,7 +76,7 @@ def test_keras_safe_mode_alone_also_refuses_lambda(tmp_path, monkeypatch):
     """If our archive check were bypassed, Keras safe mode still stops the code."""
     marker = tmp_path / "marker.txt"
     run_dir = make_run_folder(tmp_path / "run", lambda_model(marker))
-    monkeypatch.setattr("core.runs.check_model_archive", lambda path: None)
+    monkeypatch.setattr("core.runs.run.check_model_archive", lambda path: None)
     with pytest.raises(RunError, match="(?i)lambda"):
         Run.open(run_dir).load_model()
     assert not marker.exists()
@@ -221,7 +223,7 @@ def test_safe_filename_random_garbage(tmp_path):
 
 
 def test_heatmap_overlays_get_safe_unique_names(tmp_path):
-    from core.prediction import Predictor, save_heatmap_overlay
+    from core.inference.prediction import Predictor, save_heatmap_overlay
 
     run_dir = make_run_folder(tmp_path / "run", lenet(), labels=["../../etc/cron.d", "CON"])
     predictor = Predictor(run_dir)

@@ -1,0 +1,1 @@
+"""Data: reading images, scanning dataset folders, splitting, the tf.data pipeline, augmentation."""

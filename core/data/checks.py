@@ -1,0 +1,164 @@
+"""What a scan warns about (imbalance, duplicates, small classes, image sizes) and whether a classifier can be trained."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from core.data.folders import _Found, _count, _quoted
+from core.data.samples import MAX_INPUT_SIZE, MIN_INPUT_SIZE, DatasetScan, SPLITS
+from core.errors import DatasetError
+
+
+IMBALANCE_RATIO = 1.5
+
+
+def check_trainable(scan: DatasetScan, batch_size: int) -> list[str]:
+    """Can a classifier be trained on this scan? Raises for what makes it impossible and
+    returns warnings (plain sentences) for what makes it poor. Cheap: call it before training.
+
+    Raises:
+        DatasetError: fewer than 2 classes, or a class without training images.
+
+    Returns:
+        Warnings, e.g. a class with fewer training images than one batch (each batch then
+        holds all of them, and the model sees that class far less often than the others).
+    """
+    if len(scan.classes) < 2:
+        found = f"only '{scan.classes[0]}'" if scan.classes else "none"
+        empty = (f" ({_quoted(scan.empty_classes)} had no readable images)"
+                 if scan.empty_classes else "")
+        raise DatasetError(f"{scan.root} has {len(scan.classes)} usable class ({found}){empty}; a "
+                           "classifier needs images of at least 2 classes. Add a folder of images "
+                           "for each class.")
+    counts = scan.counts().get("train", dict.fromkeys(scan.classes, 0))
+    missing = [name for name in scan.classes if counts.get(name, 0) == 0]
+    if missing:
+        raise DatasetError(f"No training images for {_quoted(missing)}: every class needs images in "
+                           "train/. Add some, or remove the class folder.")
+    small = sorted((count, name) for name, count in counts.items() if count < batch_size)
+    if not small:
+        return []
+    examples = ", ".join(f"'{name}' {count}" for count, name in small[:5])
+    more = f" and {len(small) - 5} more" if len(small) > 5 else ""
+    return [f"{_count(len(small), 'class')} {'has' if len(small) == 1 else 'have'} fewer training "
+            f"images than one batch ({batch_size}): {examples}{more}. Training works, but the model "
+            "sees these classes rarely; add images or choose a smaller batch size."]
+
+
+def suggest_input_size(sizes: list[tuple[int, int]]) -> int:
+    """A square model input size for images of these ``(width, height)`` sizes.
+
+    Rule: the median of the images' short sides, rounded to the nearest multiple of 8 and
+    clamped to [32, 224]. Upscaling small images adds nothing, and above 224 training on a
+    CPU gets slow while pretrained backbones expect 224 at most.
+    """
+    if not sizes:
+        return MAX_INPUT_SIZE
+    short_side = float(np.median([min(width, height) for width, height in sizes]))
+    rounded = int(8 * math.floor(short_side / 8 + 0.5))
+    return max(MIN_INPUT_SIZE, min(MAX_INPUT_SIZE, rounded))
+
+
+def _size_statistics(sizes: list[tuple[int, int]]) -> dict:
+    if not sizes:
+        return {}
+    widths = np.array([width for width, _ in sizes])
+    heights = np.array([height for _, height in sizes])
+    return {
+        "min": [int(widths.min()), int(heights.min())],
+        "median": [int(round(float(np.median(widths)))), int(round(float(np.median(heights))))],
+        "max": [int(widths.max()), int(heights.max())],
+    }
+
+
+def _problem_warnings(scan: DatasetScan, found: _Found, readable, assignment, val_split,
+                      test_split) -> list[str]:
+    warnings = []
+    classes = scan.classes
+    counts = scan.counts()
+
+    if found.layout == "split":
+        for split, per_class in counts.items():
+            missing = [name for name in classes if per_class[name] == 0]
+            if missing and len(missing) == len(classes):
+                warnings.append(f"{found.split_folders.get(split, split + '/')} has no readable images.")
+            elif missing:
+                folder = found.split_folders.get(split, split + "/")
+                consequence = ("the model cannot learn them" if split == "train"
+                               else "their accuracy cannot be measured there")
+                warnings.append(f"{folder} has no images of {_quoted(missing)}; {consequence}. "
+                                "Classes differ between splits, so all of them are used.")
+
+    for name in scan.empty_classes:
+        warnings.append(f"The class folder '{name}' contains no readable images; it was left out.")
+
+    if len(classes) == 1:
+        hint = ""
+        if found.layout == "class_folders":
+            hint = (f" If {classes[0]}/ holds one subfolder per class, choose that folder instead.")
+        warnings.append(f"Only one class ('{classes[0]}') was found; training needs at least two.{hint}")
+
+    if scan.unreadable:
+        rel, reason = scan.unreadable[0]
+        count = len(scan.unreadable)
+        warnings.append(f"{_count(count, 'file')} could not be read and {'was' if count == 1 else 'were'} "
+                        f"left out (e.g. {rel}: {reason}).")
+
+    totals = {name: sum(per_class[name] for per_class in counts.values()) for name in classes}
+    if len(classes) >= 2:
+        largest = max(classes, key=lambda name: (totals[name], name))
+        smallest = min(classes, key=lambda name: (totals[name], name))
+        if totals[smallest] and totals[largest] / totals[smallest] > IMBALANCE_RATIO:
+            warnings.append(
+                f"The classes are imbalanced: '{largest}' has {totals[largest]} images but '{smallest}' "
+                f"only {totals[smallest]} ({totals[largest] / totals[smallest]:.1f}x). Consider class "
+                "weights or more images of the smaller classes."
+            )
+
+    if found.layout != "split" and (val_split or test_split):
+        single = [name for name in classes if totals[name] == 1]
+        if single:
+            warnings.append(f"{_quoted(single)} {'has' if len(single) == 1 else 'have'} only one image, "
+                            "used for training only, so validation cannot measure "
+                            f"{'it' if len(single) == 1 else 'them'}.")
+
+    warnings.extend(_duplicate_warnings(scan.duplicates, readable, assignment))
+    return warnings
+
+
+def _duplicate_warnings(duplicates: dict, readable, assignment) -> list[str]:
+    warnings = []
+    within = duplicates["within_split"]
+    if within:
+        copies = sum(len(group) - 1 for group in within)
+        verb = "is an exact copy" if copies == 1 else "are exact copies"
+        warnings.append(f"{_count(copies, 'image')} {verb} of other images in the same split "
+                        f"({_count(len(within), 'group')}, e.g. "
+                        f"{' and '.join(within[0][:2])}); they are kept but count more than once.")
+    digests_by_split: dict[str, set[str]] = {}
+    for rel, _, _, info in readable:
+        digests_by_split.setdefault(assignment[rel], set()).add(info.digest)
+    nouns = {"train": "training", "validation": "validation", "test": "test"}
+    for later_index, later in enumerate(SPLITS):
+        for earlier in SPLITS[:later_index]:
+            earlier_digests = digests_by_split.get(earlier, set())
+            leaked = sum(1 for rel, _, _, info in readable
+                         if assignment[rel] == later and info.digest in earlier_digests)
+            if leaked:
+                verb = "is" if leaked == 1 else "are"
+                warnings.append(
+                    f"{_count(leaked, 'image')} in {later} {verb} identical to {nouns[earlier]} images "
+                    f"(data leakage: {later} accuracy will look "
+                    "better than it is). Remove the copies from one of the splits."
+                )
+    conflicting = duplicates["conflicting_labels"]
+    if conflicting:
+        warnings.append(f"{_count(len(conflicting), 'group')} of identical images carry different classes "
+                        f"(conflicting labels, e.g. {' and '.join(conflicting[0][:2])}); keep each image in "
+                        "its right class only.")
+    return warnings
+
+
+
+

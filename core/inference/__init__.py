@@ -1,0 +1,1 @@
+"""Inference: prediction, heatmaps (CAM, Grad-CAM) and evaluation of a run."""

@@ -1,0 +1,1 @@
+"""Models: one registry of scratch nets, pretrained backbones and fusions; building them; weights."""

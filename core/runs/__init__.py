@@ -1,0 +1,1 @@
+"""Run folders: their layout, reading and listing them, the lock, history, archive checks, prediction tables."""

@@ -1,0 +1,289 @@
+"""Training: from a dataset folder to a run folder, with progress, cancellation and best-model keeping.
+
+`train(config, listener, cancel)` scans the data, builds the model, streams batches with
+augmentation and fits, writing the run folder as it goes (see core.runs). Training modes are
+plain functions registered in `MODE_RUNNERS`; from-scratch CNNs use "scratch", transfer
+learning adds its own modes.
+
+Example:
+    result = train(TrainingConfig("data/cats_dogs", "runs/first", model="small_cnn", epochs=5))
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import socket
+import time
+from pathlib import Path
+
+from core.util import atomic
+from core.util.progress import CancelToken, Cancelled, ProgressListener, notify
+from core.runs.layout import BEST_MODEL, CONFIG_FILE, FINAL_MODEL, LAST_MODEL, RUN_FORMAT_VERSION
+from core.errors import RunError
+from core.runs.lock import RunLock
+from core.training.config import TrainingConfig
+from core.errors import TrainingError
+from core.training.graphs import released_tensorflow_graphs
+from core.models.registry import get_model_spec
+from core.training.modes import MODE_RUNNERS
+from core.training.session import TrainingSession, class_weights_for
+from core.training.writer import RunWriter
+
+
+def scan_for_training(config: TrainingConfig, listener: ProgressListener | None = None,
+                      cancel: CancelToken | None = None):
+    """Scan `config.data_dir` as `train` does when no scan is passed to it: transfer runs reuse
+    earlier scans of unchanged files (see core.data.scan_records), so a run on cached features
+    starts in a moment."""
+    return _scan(config, get_model_spec(config.model), listener, cancel)
+
+
+def _scan(config: TrainingConfig, spec, listener, cancel):
+    from core.data.scanning import scan_dataset
+    from core.training.transfer.options import TransferOptions, cache_dir, check_cache_outside_data
+
+    record_dir = None
+    if spec.family == "transfer":
+        options = TransferOptions.from_extra(config.extra)
+        if options.use_cache:
+            check_cache_outside_data(cache_dir(options), config.data_dir)
+            record_dir = cache_dir(options) / "scans"
+    return scan_dataset(config.data_dir, val_split=config.val_split,
+                        test_split=config.test_split, seed=config.seed,
+                        listener=listener, cancel=cancel, record_dir=record_dir)
+
+
+def _check_trainable(scan, config: TrainingConfig) -> list[str]:
+    """Raise TrainingError when no classifier can be trained; return warnings (plain sentences)."""
+    from core.errors import DatasetError
+    from core.data.checks import check_trainable
+
+    try:
+        return check_trainable(scan, config.batch_size)
+    except DatasetError as error:
+        raise TrainingError(str(error)) from None
+
+
+def train(config: TrainingConfig, listener: ProgressListener | None = None,
+          cancel: CancelToken | None = None, scan=None) -> dict:
+    """Train a model as `config` says, writing the run folder `config.out_dir`.
+
+    Returns a dict: run_dir, status ("finished", "cancelled"), epochs_completed,
+    best_val_accuracy (or best training accuracy when there is no validation split).
+    Raises TrainingError / ValueError before any long work when the inputs are unusable.
+    """
+    import keras
+
+    from core.data.augmentation.presets import load_augmentation
+
+    config.validate()
+    cancel = cancel or CancelToken()
+    spec = get_model_spec(config.model)
+    mode = config.mode or spec.modes[0]
+    if mode not in spec.modes:
+        raise TrainingError(f"Model {config.model!r} does not support mode {mode!r}; "
+                            f"choose one of: {', '.join(spec.modes)}.")
+    if mode not in MODE_RUNNERS:
+        raise TrainingError(f"Training mode {mode!r} is not available in this version.")
+    image_size = config.image_size or spec.default_image_size
+    if image_size < spec.min_image_size:
+        raise TrainingError(f"Received image size {image_size} for model {config.model!r}; it "
+                            f"needs at least {spec.min_image_size} px.")
+    augmentation = load_augmentation(config.augment)
+    out = Path(config.out_dir)
+    _check_output_folder(out, Path(config.data_dir))  # before the scan: it needs no data
+    if scan is None:
+        scan = _scan(config, spec, listener, cancel)
+    scan.warnings.extend(warning for warning in _check_trainable(scan, config)
+                         if warning not in scan.warnings)  # the CLI may have added them
+    for warning in scan.warnings:
+        notify(listener, "on_log", "Note: " + warning)
+
+    keras.utils.set_random_seed(config.seed)
+    writer = RunWriter(out)
+    run_config = {
+        "format_version": RUN_FORMAT_VERSION,
+        "created": _dt.datetime.now().isoformat(timespec="seconds"),
+        "status": "running",
+        "model": config.model,
+        "family": spec.family,
+        "mode": mode,
+        "image_size": image_size,
+        "num_classes": len(scan.classes),
+        "labels": list(scan.classes),
+        "augmentation": augmentation.to_dict(),
+        "training": config.to_dict() | {"augment": augmentation.to_dict()},
+        "dataset": {"root": str(Path(config.data_dir).resolve()), "layout": scan.layout,
+                    "splits": scan.report()["splits"], "num_unreadable": len(scan.unreadable)},
+        "versions": _versions(),
+        "epochs_completed": 0,
+    }
+    with _training_lock(out), released_tensorflow_graphs():
+        writer.start(run_config | _process_info(), list(scan.classes))
+        session = TrainingSession(config=config, scan=scan, writer=writer, image_size=image_size,
+                                  augmentation=augmentation, listener=listener, cancel=cancel,
+                                  class_weight=class_weights_for(scan, len(scan.classes))
+                                  if config.class_weights else None)
+        return _execute(session, lambda: MODE_RUNNERS[mode](session))
+
+
+def _execute(session: TrainingSession, run) -> dict:
+    """Run a mode runner (or a resumed fit), then record how it ended. Shared by train and
+    resume_training."""
+    writer, listener = session.writer, session.listener
+    session.model = None
+    status = "finished"
+    started = time.perf_counter()
+    try:
+        model = run()
+    except Cancelled:
+        status, model = "cancelled", session.model
+    except BaseException as error:
+        writer.write_config(status="failed", error=str(error))
+        raise
+    if model is not None:
+        if status == "finished" and writer.best_epoch is not None \
+                and writer.best_epoch == writer.config.get("epochs_completed") \
+                and (writer.path / BEST_MODEL).is_file():
+            # The last epoch was the best: the final model is that same file, and copying it
+            # is far cheaper than serialising the model again (noticeable on cached runs).
+            writer.copy_model(BEST_MODEL, FINAL_MODEL)
+        else:
+            writer.save_model(model, FINAL_MODEL)
+    best = writer.best_value
+    writer.write_config(status=status, seconds=round(time.perf_counter() - started, 2),
+                        finished=_dt.datetime.now().isoformat(timespec="seconds"))
+    result = {"run_dir": str(writer.path), "status": status,
+              "epochs_completed": writer.config.get("epochs_completed", 0),
+              "best_epoch": writer.best_epoch, "monitor": session.monitor,
+              "best_val_accuracy": best if session.monitor == "val_accuracy" else None,
+              "best_accuracy": best, "seconds": writer.config["seconds"]}
+    notify(listener, "on_train_end", result)
+    return result
+
+
+@contextlib.contextmanager
+def _training_lock(out: Path):
+    """Hold the run folder's lock: no second training into it, and a killed run shows as
+    "interrupted" (see core.runs.RunLock)."""
+    try:
+        lock = RunLock(out)
+        lock.acquire()
+    except RunError as error:
+        raise TrainingError(str(error)) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _process_info() -> dict:
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
+                    listener: ProgressListener | None = None,
+                    cancel: CancelToken | None = None) -> dict:
+    """Continue an interrupted (or stopped) run from the last epoch it finished.
+
+    The history up to that epoch is kept, the model and its optimizer come from last.keras,
+    and the data is scanned again with the run's seed; if the dataset changed, resuming is
+    refused (the splits would differ). `epochs` is the new total (default: the run's own).
+    From-scratch runs only for now (transfer modes keep no checkpoint).
+
+    Returns the same dict as `train`. Raises TrainingError with a sentence when the run
+    cannot be resumed.
+    """
+    import keras
+
+    from core.data.augmentation.presets import load_augmentation
+    from core.runs.run import Run
+    from core.runs.archive import check_model_archive
+
+    cancel = cancel or CancelToken()
+    try:
+        run = Run.open(run_dir)
+    except RunError as error:
+        raise TrainingError(str(error)) from None
+    out = Path(run_dir)
+    checkpoint = run.checkpoint()
+    saved = dict(run.config.get("training") or {})
+    config = TrainingConfig.from_dict(saved | {"out_dir": str(out)})
+    if epochs is not None:
+        config.epochs = epochs
+    config.validate()
+    if checkpoint is None:
+        raise TrainingError(f"{out} cannot be resumed: it has no checkpoint ({LAST_MODEL}); it "
+                            "was stopped before its first epoch ended, or made by an older "
+                            "version or a transfer-learning mode. Train it again instead.")
+    path, done, stage = checkpoint
+    if run.config.get("mode", "scratch") != "scratch" or stage != "train":
+        raise TrainingError(f"{out} was trained with mode {run.config.get('mode')!r}; only "
+                            "from-scratch runs can be resumed in this version.")
+    if done >= config.epochs:
+        raise TrainingError(f"{out} has already finished all {done} epochs; pass --epochs with a "
+                            f"larger total (e.g. --epochs {done + 5}) to train it further.")
+    _check_output_folder(out, Path(config.data_dir))
+    augmentation = load_augmentation(saved.get("augment", config.augment))
+    scan = _scan(config, get_model_spec(config.model), listener, cancel)
+    recorded = (run.config.get("dataset") or {}).get("splits")
+    if scan.report()["splits"] != recorded or list(scan.classes) != run.labels:
+        raise TrainingError(f"The dataset {config.data_dir} changed since this run started (its "
+                            "classes or image counts differ), so resuming would mix different "
+                            "training and validation images. Start a new run instead.")
+    with _training_lock(out), released_tensorflow_graphs():
+        try:
+            check_model_archive(path)
+        except RunError as error:
+            raise TrainingError(str(error)) from None
+        keras.utils.set_random_seed(config.seed + done)
+        model = keras.models.load_model(path, compile=True, safe_mode=True)
+        writer = RunWriter(out)
+        history = [row for row in run.history if (row.get("epoch") or 0) <= done]
+        writer.resume(run.config | _process_info() | {
+            "status": "running", "epochs_completed": done,
+            "training": run.config.get("training", {}) | {"epochs": config.epochs},
+            "resumed": (run.config.get("resumed") or []) + [
+                {"at_epoch": done, "when": _dt.datetime.now().isoformat(timespec="seconds")}]},
+            history)
+        session = TrainingSession(config=config, scan=scan, writer=writer,
+                                  image_size=run.image_size, augmentation=augmentation,
+                                  listener=listener, cancel=cancel,
+                                  class_weight=class_weights_for(scan, len(scan.classes))
+                                  if config.class_weights else None, checkpoints=True)
+        notify(listener, "on_log", f"Resuming {out} after epoch {done} of {config.epochs}.")
+
+        def fit():
+            session.model = model
+            train_ds, val_ds = session.datasets()
+            session.fit(model, train_ds, val_ds, config.epochs - done, stage="train",
+                        epoch_offset=done)
+            return model
+
+        return _execute(session, fit)
+
+
+def _check_output_folder(out: Path, data_dir: Path) -> None:
+    out_resolved, data_resolved = out.resolve(), data_dir.resolve()
+    if out_resolved == data_resolved or data_resolved in out_resolved.parents:
+        raise TrainingError(f"The output folder {out} is inside the dataset {data_dir}; choose a "
+                            "folder outside it (the dataset is never written to).")
+    if out.exists() and not out.is_dir():
+        raise TrainingError(f"The output path {out} is a file; choose a folder.")
+    if out.is_dir() and any(out.iterdir()) and not (out / CONFIG_FILE).exists():
+        raise TrainingError(f"The output folder {out} already holds other files; choose a new or "
+                            "empty folder (or an earlier run folder to replace it).")
+    try:
+        atomic.check_writable(out)  # also right for root and read-only disks, unlike os.access
+    except atomic.NotWritableError as error:
+        raise TrainingError(str(error)) from None
+
+
+def _versions() -> dict:
+    import keras
+    import tensorflow as tf
+
+    from core import __version__
+
+    return {"app": __version__, "keras": keras.__version__, "tensorflow": tf.__version__}

@@ -1,0 +1,1 @@
+"""Transfer learning: options, feature cache and heads, and the bottleneck / frozen / finetune / fusion modes."""
