@@ -71,8 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", default="auto", choices=("auto", "float32", "mixed_bfloat16"),
                    help="from-scratch models: auto (mixed_bfloat16 from 64 px on CPUs with native bfloat16, "
                         "else float32), float32 or mixed_bfloat16")
-    p.add_argument("--class-weights", action="store_true",
-                   help="weight classes inversely to their size (imbalanced data)")
+    p.add_argument("--class-weights", action=argparse.BooleanOptionalAction, default=None,
+                   help="weight classes inversely to their size (default: on when the classes "
+                        "are imbalanced)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     _add_transfer_arguments(p)
 
@@ -161,9 +162,8 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from core.data.checks import check_trainable
-    from core.training import TrainingConfig
     from core.training import scan_for_training, train
+    from core.training.request import build_request
 
     if args.resume:
         return _resume(args)
@@ -172,27 +172,31 @@ def cmd_train(args) -> int:
                                if not value)
         raise UsageError(f"the following arguments are required: {missing} "
                          "(or --resume RUN to continue a run)")
-    config = TrainingConfig(
-        data_dir=args.data, out_dir=args.out, model=args.model, image_size=args.image_size,
-        epochs=10 if args.epochs is None else args.epochs, batch_size=args.batch_size,
-        optimizer=args.optimizer, learning_rate=args.lr, augment=args.augment, val_split=args.val_split,
-        test_split=args.test_split, seed=args.seed, early_stopping=args.early_stopping,
-        class_weights=args.class_weights, mode=args.mode, precision=args.precision,
-        extra=_transfer_extra(args))
-    _check_before_training(config)
+    # Everything that needs no data is checked here, before the (slow) scan.
+    request = build_request(training_config(args))
     listener = PrintListener()
-    scan = scan_for_training(config, listener=listener)
-    # Raises for one class, adds a warning for classes smaller than a batch; train() prints
-    # the scan's warnings before it builds the model.
-    scan.warnings.extend(warning for warning in check_trainable(scan, config.batch_size)
-                         if warning not in scan.warnings)
-    result = train(config, listener=listener, scan=scan)
+    scan = scan_for_training(request, listener=listener)
+    request, _ = request.resolve(scan)  # one class: stops here, before TensorFlow builds anything
+    result = train(request, listener=listener, scan=scan)
     best = result.get("best_val_accuracy")
     text = (f"Run saved in {result['run_dir']} ({result['status']}, "
             f"{result['epochs_completed']} epochs, {result['seconds']:.1f}s)"
             + (f"; best validation accuracy {best:.4f}" if best is not None else ""))
     _emit(args, result, text)
     return 0
+
+
+def training_config(args):
+    """The `TrainingConfig` that `train` arguments ask for."""
+    from core.training import TrainingConfig
+
+    return TrainingConfig(
+        data_dir=args.data, out_dir=args.out, model=args.model, image_size=args.image_size,
+        epochs=10 if args.epochs is None else args.epochs, batch_size=args.batch_size,
+        optimizer=args.optimizer, learning_rate=args.lr, augment=args.augment,
+        val_split=args.val_split, test_split=args.test_split, seed=args.seed,
+        early_stopping=args.early_stopping, class_weights=args.class_weights, mode=args.mode,
+        precision=args.precision, extra=_transfer_extra(args))
 
 
 def _resume(args) -> int:
@@ -209,29 +213,6 @@ def _resume(args) -> int:
     _emit(args, result, f"Run {result['run_dir']} resumed ({result['status']}, "
                         f"{result['epochs_completed']} epochs)")
     return 0
-
-
-def _check_before_training(config) -> None:
-    """Everything that can be checked without reading the data: settings, model, input size,
-    augmentation and the output folder. Raises ValueError with a sentence."""
-    from core.util.atomic import check_writable
-    from core.data.augmentation.presets import load_augmentation
-
-    config.validate()
-    from core.models.registry import get_model_spec
-
-    spec = get_model_spec(config.model)
-    image_size = config.image_size or spec.default_image_size
-    if image_size < spec.min_image_size:
-        raise UsageError(f"Received image size {image_size} for model {config.model!r}; it needs at "
-                         f"least {spec.min_image_size} px. Pass --image-size "
-                         f"{spec.default_image_size} (its default).")
-    load_augmentation(config.augment)
-    out, data = Path(config.out_dir).resolve(), Path(config.data_dir).resolve()
-    if out == data or data in out.parents:
-        raise UsageError(f"The output folder {config.out_dir} is inside the dataset {config.data_dir}; "
-                         "choose a folder outside it (the dataset is never written to).")
-    check_writable(out)
 
 
 def cmd_evaluate(args) -> int:

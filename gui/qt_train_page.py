@@ -182,16 +182,16 @@ class QtTrainPage(QtStepPage):
             return
         values = self.settings.values()
         run_dir = self._new_run_dir(values["model"])
-        config = dict(values, data_dir=str(state.data_dir), out_dir=str(run_dir),
-                      augment=dict(state.augmentation) if state.augmentation else "default",
-                      val_split=state.val_split)
+        config = self.settings.training_config(
+            state.data_dir, run_dir, val_split=state.val_split,
+            augment=dict(state.augmentation) if state.augmentation else "default")
         self._live_run_dir = str(run_dir)
-        self.plots.clear(config["epochs"])
+        self.plots.clear(config.epochs)
         self.log_view.clear()
         self.run_caption.setText(f"Training \u201c{run_dir.name}\u201d")
         self.progress_card.show_starting()
         self._append_log(f"Training {self.settings.spec().title} on {state.data_dir} for "
-                         f"{config['epochs']} epochs at {config['image_size']} px.")
+                         f"{config.epochs} epochs at {config.image_size} px.")
         worker = QtTrainingWorker(config, state.scan, self._spare_process)
         self._spare_process = None
         progress = self.progress_card

@@ -56,7 +56,6 @@ def host_main(jobs, events, stop) -> None:
         from core.util.tf_runtime import load_tensorflow
 
         load_tensorflow()
-        from core.training import TrainingConfig
         from core.training import train
     except BaseException as exc:  # noqa: BLE001 - reported to the parent as a sentence
         events.put(("error", describe_error(exc, "starting the engine")))
@@ -65,9 +64,9 @@ def host_main(jobs, events, stop) -> None:
     job = jobs.get()
     if job is None:
         return
-    config, scan = job
+    request, scan = job
     try:
-        result = train(TrainingConfig(**config), listener=_QueueListener(events),
+        result = train(request, listener=_QueueListener(events),
                        cancel=_SharedCancelToken(stop), scan=scan)
     except Cancelled:
         events.put(("cancelled",))
@@ -114,9 +113,10 @@ class TrainingProcess:
             return self._early.pop(0)
         return self.events.get(timeout=timeout)
 
-    def submit(self, config: dict, scan) -> None:
+    def submit(self, request, scan) -> None:
+        """Send one job: a `core.training.request.TrainingRequest` and the scan to train on."""
         self.used = True
-        self.jobs.put((config, scan))
+        self.jobs.put((request, scan))
 
     def cancel(self) -> None:
         self._stop.set()

@@ -1,9 +1,10 @@
 """The Train step's settings: model and mode, epochs, batch size, learning rate, input size,
 and (folded away) optimizer, early stopping and class balancing.
 
-Every choice comes from the engine (model registry, optimizers) and explains itself; the
-input size is suggested from the pictures (`DatasetScan.suggested_input_size`) within the
-model's limits until the user changes it.
+Every choice comes from the engine (model registry, optimizers) and explains itself. The
+defaults are the engine's own (core.training.request): the input size is the model's until the
+user changes it (the pictures' suggested size is shown beside it), and class balancing is on
+when the classes are imbalanced, so the app and the command line train the same data alike.
 """
 from __future__ import annotations
 
@@ -163,25 +164,31 @@ class QtTrainingSettings(QWidget):
             "class_weights": self.balance_check.isChecked(),
         }
 
+    def training_config(self, data_dir, out_dir, augment="default", val_split: float = 0.2):
+        """The `TrainingConfig` for these settings (the engine checks it: see
+        core.training.request)."""
+        from core.training.config import TrainingConfig
+
+        return TrainingConfig(**self.values(), data_dir=str(data_dir), out_dir=str(out_dir),
+                              augment=augment, val_split=val_split)
+
     def set_scan(self, scan) -> None:
-        """Follow a newly loaded dataset: suggested size, class balancing if it is imbalanced."""
+        """Follow a newly loaded dataset: the size hint, class balancing if it is imbalanced."""
+        from core.data.checks import is_imbalanced
+
         self._scan = scan
         if not self._size_touched:
             self._apply_suggested_size()
         else:
             self._update_size_hint()
-        warnings = " ".join(scan.warnings).lower() if scan is not None else ""
-        if "imbalance" in warnings:
-            self.balance_check.setChecked(True)
+        if scan is not None:
+            self.balance_check.setChecked(is_imbalanced(scan))
 
     # -- input size ------------------------------------------------------------------------
     def suggested_size(self) -> int:
+        """The model's own input size: what the engine uses when nobody chooses one."""
         spec = self.spec()
-        if spec is not None and spec.family == "transfer":
-            return int(spec.default_image_size)  # pretrained weights expect their own size
-        size = self._scan.suggested_input_size if self._scan is not None else (
-            spec.default_image_size if spec else 150)
-        return int(max(size, spec.min_image_size) if spec is not None else size)
+        return int(spec.default_image_size) if spec is not None else 150
 
     def _apply_suggested_size(self) -> None:
         spec = self.spec()
@@ -197,9 +204,12 @@ class QtTrainingSettings(QWidget):
         suggested = self.suggested_size()
         spec = self.spec()
         pretrained = spec is not None and spec.family == "transfer"
-        source = "your pictures" if self._scan is not None and not pretrained else "this model"
         changed = " (you changed it)" if self.size_spin.value() != suggested else ""
-        self.size_hint.setText(f"Suggested: {suggested} px, from {source}{changed}.")
+        pictures = ""
+        if self._scan is not None and not pretrained \
+                and self._scan.suggested_input_size != suggested:
+            pictures = f" Your pictures would suit {self._scan.suggested_input_size} px."
+        self.size_hint.setText(f"Suggested: {suggested} px, this model's size{changed}.{pictures}")
 
     # -- slots -----------------------------------------------------------------------------
     @Slot()

@@ -32,7 +32,8 @@ class QtTrainingWorker(QtProgressListener):
         done(): always last.
 
     Args:
-        config: keyword arguments for `core.training.TrainingConfig`.
+        config: the `core.training.TrainingConfig` the user chose; the worker turns it into a
+            checked `TrainingRequest` (off the GUI thread) and sends that to the process.
         scan: the `DatasetScan` the user looked at, so training uses exactly that split.
         process: a started `TrainingProcess` (started here if None).
     """
@@ -43,9 +44,9 @@ class QtTrainingWorker(QtProgressListener):
     stopped = Signal()
     done = Signal()
 
-    def __init__(self, config: dict, scan=None, process: TrainingProcess | None = None) -> None:
+    def __init__(self, config, scan=None, process: TrainingProcess | None = None) -> None:
         super().__init__()
-        self.config = dict(config)
+        self.config = config
         self.scan = scan
         self.process = process
         self.cancel_token = CancelToken()
@@ -66,9 +67,12 @@ class QtTrainingWorker(QtProgressListener):
             self.done.emit()
 
     def _run(self) -> None:
+        from core.training.request import build_request
+
+        request = build_request(self.config)  # a bad setting fails here, in one sentence
         if self.process is None or not self.process.is_alive():
             self.process = TrainingProcess()
-        self.process.submit(self.config, self.scan)
+        self.process.submit(request, self.scan)
         cancel_sent = False
         while True:
             if self.cancel_token.cancelled and not cancel_sent:

@@ -160,5 +160,17 @@ def _duplicate_warnings(duplicates: dict, readable, assignment) -> list[str]:
     return warnings
 
 
+def imbalance_ratio(scan: DatasetScan) -> float:
+    """Images of the largest class per image of the smallest (all splits, as the imbalance
+    warning counts them); 1.0 when balanced or when a class has no image."""
+    sizes = np.bincount([sample.label for samples in scan.splits.values() for sample in samples],
+                        minlength=len(scan.classes))
+    if len(sizes) < 2 or sizes.min() == 0:
+        return 1.0
+    return float(sizes.max() / sizes.min())
 
 
+def is_imbalanced(scan: DatasetScan) -> bool:
+    """True when the largest class has more than IMBALANCE_RATIO times the images of the
+    smallest: class weights then keep the model from just guessing the biggest class."""
+    return imbalance_ratio(scan) > IMBALANCE_RATIO

@@ -24,7 +24,7 @@ class TrainingConfig:
     test_split: float = 0.0
     seed: int = 1337
     early_stopping: int = 0  # patience in epochs; 0 turns it off
-    class_weights: bool = False
+    class_weights: bool | None = None  # None: on when the classes are imbalanced (see request)
     mode: str | None = None  # None: the model family's default mode
     precision: str = "auto"  # from-scratch models: "auto", "float32" or "mixed_bfloat16"
     extra: dict = field(default_factory=dict)  # mode-specific options (transfer learning)

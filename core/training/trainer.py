@@ -17,88 +17,64 @@ import socket
 import time
 from pathlib import Path
 
-from core.util import atomic
 from core.util.progress import CancelToken, Cancelled, ProgressListener, notify
-from core.runs.layout import BEST_MODEL, CONFIG_FILE, FINAL_MODEL, LAST_MODEL, RUN_FORMAT_VERSION
+from core.runs.layout import BEST_MODEL, FINAL_MODEL, LAST_MODEL, RUN_FORMAT_VERSION
 from core.errors import RunError
 from core.runs.lock import RunLock
 from core.training.config import TrainingConfig
 from core.errors import TrainingError
 from core.training.graphs import released_tensorflow_graphs
-from core.models.registry import get_model_spec
 from core.training.modes import MODE_RUNNERS
+from core.training.request import TrainingRequest, build_request, check_output_folder
 from core.training.session import TrainingSession, class_weights_for
 from core.training.writer import RunWriter
 
 
-def scan_for_training(config: TrainingConfig, listener: ProgressListener | None = None,
+def scan_for_training(request, listener: ProgressListener | None = None,
                       cancel: CancelToken | None = None):
-    """Scan `config.data_dir` as `train` does when no scan is passed to it: transfer runs reuse
-    earlier scans of unchanged files (see core.data.scan_records), so a run on cached features
-    starts in a moment."""
-    return _scan(config, get_model_spec(config.model), listener, cancel)
+    """Scan the request's data as `train` does when no scan is passed to it: transfer runs
+    keep scan records in the feature cache folder (see core.data.scan_records), so a run on
+    cached features starts in a moment. `request`: a TrainingRequest (or a TrainingConfig)."""
+    if isinstance(request, TrainingConfig):
+        request = build_request(request)
+    return _scan(request.config, request.family, listener, cancel)
 
 
-def _scan(config: TrainingConfig, spec, listener, cancel):
+def _scan(config: TrainingConfig, family: str, listener, cancel):
     from core.data.scanning import scan_dataset
-    from core.training.transfer.options import TransferOptions, cache_dir, check_cache_outside_data
+    from core.training.transfer.options import TransferOptions, cache_dir
 
     record_dir = None
-    if spec.family == "transfer":
+    if family == "transfer":
         options = TransferOptions.from_extra(config.extra)
         if options.use_cache:
-            check_cache_outside_data(cache_dir(options), config.data_dir)
             record_dir = cache_dir(options) / "scans"
     return scan_dataset(config.data_dir, val_split=config.val_split,
                         test_split=config.test_split, seed=config.seed,
                         listener=listener, cancel=cancel, record_dir=record_dir)
 
 
-def _check_trainable(scan, config: TrainingConfig) -> list[str]:
-    """Raise TrainingError when no classifier can be trained; return warnings (plain sentences)."""
-    from core.errors import DatasetError
-    from core.data.checks import check_trainable
-
-    try:
-        return check_trainable(scan, config.batch_size)
-    except DatasetError as error:
-        raise TrainingError(str(error)) from None
-
-
-def train(config: TrainingConfig, listener: ProgressListener | None = None,
+def train(request: TrainingRequest | TrainingConfig, listener: ProgressListener | None = None,
           cancel: CancelToken | None = None, scan=None) -> dict:
-    """Train a model as `config` says, writing the run folder `config.out_dir`.
+    """Train as `request` says (a TrainingRequest, or a TrainingConfig to build one from),
+    writing the run folder `out_dir`. `scan`: the data as the user saw it (else scanned here).
 
     Returns a dict: run_dir, status ("finished", "cancelled"), epochs_completed,
     best_val_accuracy (or best training accuracy when there is no validation split).
-    Raises TrainingError / ValueError before any long work when the inputs are unusable.
+    Raises a core.errors.StudioError before any long work when the inputs are unusable.
     """
     import keras
 
-    from core.data.augmentation.presets import load_augmentation
-
-    config.validate()
+    if not isinstance(request, TrainingRequest):
+        request = build_request(request)
     cancel = cancel or CancelToken()
-    spec = get_model_spec(config.model)
-    mode = config.mode or spec.modes[0]
-    if mode not in spec.modes:
-        raise TrainingError(f"Model {config.model!r} does not support mode {mode!r}; "
-                            f"choose one of: {', '.join(spec.modes)}.")
-    if mode not in MODE_RUNNERS:
-        raise TrainingError(f"Training mode {mode!r} is not available in this version.")
-    image_size = config.image_size or spec.default_image_size
-    if image_size < spec.min_image_size:
-        raise TrainingError(f"Received image size {image_size} for model {config.model!r}; it "
-                            f"needs at least {spec.min_image_size} px.")
-    augmentation = load_augmentation(config.augment)
-    out = Path(config.out_dir)
-    _check_output_folder(out, Path(config.data_dir))  # before the scan: it needs no data
     if scan is None:
-        scan = _scan(config, spec, listener, cancel)
-    scan.warnings.extend(warning for warning in _check_trainable(scan, config)
-                         if warning not in scan.warnings)  # the CLI may have added them
-    for warning in scan.warnings:
+        scan = _scan(request.config, request.family, listener, cancel)
+    request, warnings = request.resolve(scan)
+    for warning in warnings:
         notify(listener, "on_log", "Note: " + warning)
+    config = request.config
+    out = Path(config.out_dir)
 
     keras.utils.set_random_seed(config.seed)
     writer = RunWriter(out)
@@ -106,14 +82,9 @@ def train(config: TrainingConfig, listener: ProgressListener | None = None,
         "format_version": RUN_FORMAT_VERSION,
         "created": _dt.datetime.now().isoformat(timespec="seconds"),
         "status": "running",
-        "model": config.model,
-        "family": spec.family,
-        "mode": mode,
-        "image_size": image_size,
+        **request.settings(),
         "num_classes": len(scan.classes),
         "labels": list(scan.classes),
-        "augmentation": augmentation.to_dict(),
-        "training": config.to_dict() | {"augment": augmentation.to_dict()},
         "dataset": {"root": str(Path(config.data_dir).resolve()), "layout": scan.layout,
                     "splits": scan.report()["splits"], "num_unreadable": len(scan.unreadable)},
         "versions": _versions(),
@@ -121,11 +92,13 @@ def train(config: TrainingConfig, listener: ProgressListener | None = None,
     }
     with _training_lock(out), released_tensorflow_graphs():
         writer.start(run_config | _process_info(), list(scan.classes))
-        session = TrainingSession(config=config, scan=scan, writer=writer, image_size=image_size,
-                                  augmentation=augmentation, listener=listener, cancel=cancel,
+        session = TrainingSession(config=config, scan=scan, writer=writer,
+                                  image_size=request.image_size,
+                                  augmentation=request.augmentation(), listener=listener,
+                                  cancel=cancel,
                                   class_weight=class_weights_for(scan, len(scan.classes))
                                   if config.class_weights else None)
-        return _execute(session, lambda: MODE_RUNNERS[mode](session))
+        return _execute(session, lambda: MODE_RUNNERS[request.mode](session))
 
 
 def _execute(session: TrainingSession, run) -> dict:
@@ -224,9 +197,9 @@ def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
     if done >= config.epochs:
         raise TrainingError(f"{out} has already finished all {done} epochs; pass --epochs with a "
                             f"larger total (e.g. --epochs {done + 5}) to train it further.")
-    _check_output_folder(out, Path(config.data_dir))
+    check_output_folder(out, Path(config.data_dir))
     augmentation = load_augmentation(saved.get("augment", config.augment))
-    scan = _scan(config, get_model_spec(config.model), listener, cancel)
+    scan = _scan(config, run.config.get("family", "scratch"), listener, cancel)
     recorded = (run.config.get("dataset") or {}).get("splits")
     if scan.report()["splits"] != recorded or list(scan.classes) != run.labels:
         raise TrainingError(f"The dataset {config.data_dir} changed since this run started (its "
@@ -262,22 +235,6 @@ def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
             return model
 
         return _execute(session, fit)
-
-
-def _check_output_folder(out: Path, data_dir: Path) -> None:
-    out_resolved, data_resolved = out.resolve(), data_dir.resolve()
-    if out_resolved == data_resolved or data_resolved in out_resolved.parents:
-        raise TrainingError(f"The output folder {out} is inside the dataset {data_dir}; choose a "
-                            "folder outside it (the dataset is never written to).")
-    if out.exists() and not out.is_dir():
-        raise TrainingError(f"The output path {out} is a file; choose a folder.")
-    if out.is_dir() and any(out.iterdir()) and not (out / CONFIG_FILE).exists():
-        raise TrainingError(f"The output folder {out} already holds other files; choose a new or "
-                            "empty folder (or an earlier run folder to replace it).")
-    try:
-        atomic.check_writable(out)  # also right for root and read-only disks, unlike os.access
-    except atomic.NotWritableError as error:
-        raise TrainingError(str(error)) from None
 
 
 def _versions() -> dict:

@@ -1,0 +1,152 @@
+"""One training request: the user's choices resolved and checked in one place, before any
+data is read or anything is written.
+
+The command line, the GUI and `train()` all go through `build_request`, so the same data and
+the same choices give the same run (and the same config.json) from either side. The GUI
+sends the request itself to its training process (it pickles).
+
+Rules:
+- model: a name from core.models.registry (fusions such as "resnet50+xception" included);
+  mode: the one asked for, else the model's first.
+- input size: the size the user chose, else the model's default. Not the pictures' own
+  suggestion (`DatasetScan.suggested_input_size`), which stays advice the GUI and `inspect`
+  show: the size must be known before the data is read, pretrained weights expect their own
+  size, and a command reproduces a GUI run without the scan. From the model's minimum up to
+  MAX_IMAGE_SIZE.
+- augmentation: loaded once, saved as the full config.
+- transfer options: validated; values equal to their defaults are dropped, so a choice the
+  user left alone reads the same whichever side made the request.
+- class weights: on or off as chosen; None lets the data decide (`resolve`): on when the
+  classes are imbalanced (core.data.checks.is_imbalanced).
+- output folder: outside the dataset, a folder, new or empty or an earlier run, writable; the
+  feature cache folder outside the dataset too.
+
+Example:
+    request = build_request(TrainingConfig("data/cats_dogs", "runs/first"))
+    request, warnings = request.resolve(scan)
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from core.errors import StudioError, TrainingError
+from core.runs.layout import CONFIG_FILE
+from core.training.config import TrainingConfig
+from core.util import atomic
+
+MAX_IMAGE_SIZE = 4096  # beyond this one picture alone takes 200 MB as float32: a typing error
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    """A checked training request. `config` is the user's `TrainingConfig` with every default
+    filled in (mode, image size, augmentation as a dict, transfer options); it is what
+    config.json records under "training"."""
+
+    config: TrainingConfig
+    family: str  # "scratch" or "transfer"
+
+    @property
+    def model(self) -> str:
+        return self.config.model
+
+    @property
+    def mode(self) -> str:
+        return self.config.mode
+
+    @property
+    def image_size(self) -> int:
+        return self.config.image_size
+
+    def augmentation(self):
+        from core.data.augmentation.presets import load_augmentation
+
+        return load_augmentation(self.config.augment)
+
+    def resolve(self, scan) -> tuple["TrainingRequest", list[str]]:
+        """Check the scanned data can train a classifier (raises TrainingError with a sentence
+        when it cannot) and let it decide what was left to it (class weights).
+
+        Returns the resolved request and the scan's warnings plus the training ones."""
+        from core.data.checks import check_trainable, is_imbalanced
+
+        try:
+            notes = check_trainable(scan, self.config.batch_size)
+        except StudioError as error:
+            raise TrainingError(str(error)) from None
+        warnings = list(scan.warnings) + [note for note in notes if note not in scan.warnings]
+        request = self
+        if self.config.class_weights is None:
+            request = replace(self, config=replace(self.config,
+                                                   class_weights=is_imbalanced(scan)))
+        return request, warnings
+
+    def settings(self) -> dict:
+        """The settings config.json records (model, family, mode, image_size, augmentation,
+        training): equal requests give equal settings."""
+        augmentation = self.augmentation().to_dict()
+        return {"model": self.model, "family": self.family, "mode": self.mode,
+                "image_size": self.image_size, "augmentation": augmentation,
+                "training": self.config.to_dict() | {"augment": augmentation}}
+
+
+def build_request(config: TrainingConfig) -> TrainingRequest:
+    """Resolve and check everything about a training that needs no data.
+
+    Raises a `core.errors.StudioError` (TrainingError, ConfigError, NotWritableError) with one
+    sentence when a setting, the model, the mode, the input size, the augmentation, the
+    transfer options or the output folder cannot be used. Nothing is written."""
+    from core.data.augmentation.presets import load_augmentation
+    from core.models.registry import get_model_spec
+
+    config.validate()
+    spec = get_model_spec(config.model)
+    mode = config.mode or spec.modes[0]
+    if mode not in spec.modes:
+        raise TrainingError(f"Model {config.model!r} does not support mode {mode!r}; "
+                            f"choose one of: {', '.join(spec.modes)}.")
+    image_size = config.image_size or spec.default_image_size
+    if image_size < spec.min_image_size:
+        raise TrainingError(f"Received image size {image_size} for model {config.model!r}; it "
+                            f"needs at least {spec.min_image_size} px. Pass --image-size "
+                            f"{spec.default_image_size} (its default).")
+    if image_size > MAX_IMAGE_SIZE:
+        raise TrainingError(f"Received image size {image_size}; the largest input size is "
+                            f"{MAX_IMAGE_SIZE} px (models train at a few hundred, such as "
+                            f"{spec.default_image_size}).")
+    augmentation = load_augmentation(config.augment)
+    extra = _transfer_extra(config) if spec.family == "transfer" else {}
+    check_output_folder(Path(config.out_dir), Path(config.data_dir))
+    resolved = replace(config, mode=mode, image_size=image_size, extra=extra,
+                       augment=augmentation.to_dict())
+    return TrainingRequest(config=resolved, family=spec.family)
+
+
+def _transfer_extra(config: TrainingConfig) -> dict:
+    """The transfer options, checked, without those left at their defaults."""
+    from core.training.transfer.options import (TransferOptions, cache_dir,
+                                                check_cache_outside_data)
+
+    options = TransferOptions.from_extra(config.extra)
+    if options.use_cache:
+        check_cache_outside_data(cache_dir(options), config.data_dir)
+    defaults = TransferOptions()
+    return {f.name: getattr(options, f.name) for f in dataclasses.fields(options)
+            if getattr(options, f.name) != getattr(defaults, f.name)}
+
+
+def check_output_folder(out: Path, data_dir: Path) -> None:
+    """The run folder must be outside the dataset, a folder, new or empty or an earlier run,
+    and writable. Raises TrainingError (or NotWritableError) with a sentence."""
+    out_resolved, data_resolved = out.resolve(), data_dir.resolve()
+    if out_resolved == data_resolved or data_resolved in out_resolved.parents:
+        raise TrainingError(f"The output folder {out} is inside the dataset {data_dir}; choose a "
+                            "folder outside it (the dataset is never written to).")
+    if out.exists() and not out.is_dir():
+        raise TrainingError(f"The output path {out} is a file; choose a folder.")
+    if out.is_dir() and any(out.iterdir()) and not (out / CONFIG_FILE).exists():
+        raise TrainingError(f"The output folder {out} already holds other files; choose a new or "
+                            "empty folder (or an earlier run folder to replace it).")
+    atomic.check_writable(out)  # also right for root and read-only disks, unlike os.access
