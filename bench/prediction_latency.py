@@ -1,7 +1,8 @@
 """5. Prediction latency: one dropped photo (classify + heatmap) and a folder of photos.
 
-Uses the GUI's worker jobs (gui.qt_prediction_jobs.predict_files, then explain_file, which
-call core.inference.prediction.Predictor) on runs trained here for 1 epoch: small_cnn (150 px) and
+Times the engine's work for a drop, as the GUI's worker jobs do it (classify with
+core.inference.prediction.Predictor, remember it with core.runs.records, then the heatmap; the
+GUI only adds turning pictures into QImages), on runs trained here for 1 epoch: small_cnn (150 px) and
 mobilenet_v2 alpha 0.35 bottleneck (224 px). Warm: 3 calls first, then p50/p95 over N drops
 of different photos. Goals p50 < 100 ms (small_cnn) and < 200 ms (mobilenet_v2).
 Folder: Predictor.predict_paths over 500 photos (quick: 100), images/s (no goal given).
@@ -30,8 +31,10 @@ def _train_run(model: str, data, out, cache):
 
 def run(quick: bool = False) -> list[dict]:
     quiet_tensorflow()
+    from core.data.imageio import read_image
+    from core.inference.prediction import Predictor
+    from core.runs.records import record_predictions
     from core.runs.run import Run
-    from gui.qt_prediction_jobs import ModelSlot, explain_file, load_predictor, predict_files
 
     data = subset_folder("predict", 40, 10)
     drops = 15 if quick else 40
@@ -41,16 +44,14 @@ def run(quick: bool = False) -> list[dict]:
     try:
         for model in ("small_cnn", "mobilenet_v2"):
             run_dir = _train_run(model, data, work / model, work / "cache")
-            slot = ModelSlot()
-            load_predictor(slot, Run.open(run_dir))
+            predictor = Predictor(Run.open(run_dir))
             pictures = photos(drops + 3)
             latencies = []
             for index, path in enumerate(pictures):
                 started = time.perf_counter()
-                result = predict_files(slot, [path])
-                entry = result["results"][0] if isinstance(result, dict) and "results" in result \
-                    else None
-                explain_file(slot, path, entry.get("class_index") if entry else None)
+                results = predictor.predict_paths([path])
+                record_predictions(run_dir, results)
+                predictor.explain(read_image(path), results[0].get("class_index"))
                 if index >= 3:
                     latencies.append((time.perf_counter() - started) * 1000)
             p50, p95 = median(latencies), percentile(latencies, 95)
@@ -59,9 +60,9 @@ def run(quick: bool = False) -> list[dict]:
                             goal / p50, p50 < goal, p95_ms=p95, drops=drops))
             rows.append(row(f"5 drop predict+heatmap p95 {model}", "(report)", p95, "ms"))
             paths = photos(folder)
-            slot.predictor.predict_paths(paths[:32])  # warm the batch size
+            predictor.predict_paths(paths[:32])  # warm the batch size
             started = time.perf_counter()
-            slot.predictor.predict_paths(paths)
+            predictor.predict_paths(paths)
             rate = folder / (time.perf_counter() - started)
             rows.append(row(f"5 folder of {folder} photos {model}", "(report)", rate, "img/s"))
     finally:

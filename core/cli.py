@@ -217,9 +217,11 @@ def _resume(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from core.inference.evaluation import evaluate_run
+    from core.runs.records import record_evaluation
 
     report = evaluate_run(args.run, args.data, listener=None if args.json else PrintListener(),
                           which=args.which)
+    record_evaluation(args.run, report)  # the app shows it when the run is reopened
     lines = [f"accuracy {report['accuracy']:.4f}  loss {report['loss']:.4f}  "
              f"n {report['n']} ({report['split']})", "per class (precision / recall / F1):"]
     for label, scores in report["per_class"].items():
@@ -237,6 +239,7 @@ def cmd_predict(args) -> int:
     from core.util.atomic import check_writable
     from core.data.scanning import collect_images
     from core.runs.export import export_predictions_csv
+    from core.runs.records import record_predictions
     from core.errors import ImageReadError
     from core.data.imageio import read_image
     from core.inference.prediction import Predictor, save_heatmap_overlay
@@ -268,6 +271,7 @@ def cmd_predict(args) -> int:
             except ImageReadError as error:  # changed since it was classified
                 result["error"] = f"no heatmap: {error.reason}"
         result.pop("class_index", None)
+    record_predictions(args.run, results)  # the app shows them when the run is reopened
     if args.csv:
         export_predictions_csv(args.csv, results)
     lines = []

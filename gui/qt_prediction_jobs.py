@@ -5,18 +5,15 @@ TensorFlow model is only ever used by one thread. They call `core.inference.pred
 `core.inference.heatmaps` and `core.inference.evaluation` and convert pictures to QImages for display; they never
 touch a widget.
 
-Predictions and the last evaluation are kept in the run folder (`predictions.csv`,
-`evaluation.json`, written atomically), so they come back when the run is reopened.
+Predictions and the last evaluation are kept in the run folder by core.runs.records (as the
+command line does), so they come back when the run is reopened.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from gui.qt_images import qimage_from_array, square_thumbnail
 
-PREDICTIONS_FILE = "predictions.csv"
-EVALUATION_FILE = "evaluation.json"
 DISPLAY_SIZE = 720
 
 
@@ -71,10 +68,9 @@ def predict_files(slot: ModelSlot, paths: list[str], listener=None, cancel=None)
             cancel.raise_if_cancelled()
         thumbnails.append(_thumbnail_of(result["path"]) if result.get("error") is None else None)
     if slot.run_path is not None:
-        try:
-            _append_predictions(slot.run_path / PREDICTIONS_FILE, results)
-        except OSError:
-            pass  # remembering predictions is a convenience; a read-only run folder is fine
+        from core.runs.records import record_predictions
+
+        record_predictions(slot.run_path, results)
     return {"results": results, "thumbnails": thumbnails}
 
 
@@ -124,31 +120,12 @@ def export_csv(results: list[dict], path: str) -> str:
     return str(export_predictions_csv(path, results))
 
 
-def _append_predictions(path: Path, results: list[dict]) -> None:
-    known = {row["path"]: row for row in read_predictions(path.parent)} if path.exists() else {}
-    for result in results:
-        known[result["path"]] = result
-    export_csv(list(known.values()), str(path))
-
-
-def read_predictions(run_path) -> list[dict]:
-    """Predictions remembered in a run folder, as `predict_paths` dicts."""
-    from core.runs.export import read_predictions_csv
-
-    path = Path(run_path) / PREDICTIONS_FILE
-    return read_predictions_csv(path) if path.is_file() else []
-
-
 def restore_run_outputs(run_path) -> dict:
     """Job: remembered predictions (with thumbnails) and the last evaluation of a run."""
+    from core.runs.records import read_evaluation, read_predictions
+
     results = [r for r in read_predictions(run_path) if Path(r["path"]).is_file()]
-    evaluation = None
-    evaluation_path = Path(run_path) / EVALUATION_FILE
-    if evaluation_path.is_file():
-        try:
-            evaluation = json.loads(evaluation_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            evaluation = None
+    evaluation = read_evaluation(run_path)
     return {"run_path": str(run_path), "results": results,
             "thumbnails": [_thumbnail_of(r["path"]) if r.get("error") is None else None
                            for r in results],
@@ -157,15 +134,12 @@ def restore_run_outputs(run_path) -> dict:
 
 def evaluate_folder(slot: ModelSlot, run, folder: str, listener=None, cancel=None) -> dict:
     """Evaluate the loaded model on `folder` and remember the report in the run folder."""
-    from core.util.atomic import write_json
     from core.inference.evaluation import evaluate_run
+    from core.runs.records import record_evaluation
 
     report = evaluate_run(run, folder, listener=listener, cancel=cancel,
                           predictor=slot.require())
-    try:
-        write_json(Path(run.path) / EVALUATION_FILE, report)
-    except OSError:
-        pass
+    record_evaluation(run.path, report)
     return report
 
 
