@@ -1,21 +1,23 @@
 """The run folder's lock: one training at a time, and "interrupted" when nobody holds it."""
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 from pathlib import Path
 
-from core.runs.layout import LOCK_FILE
+import filelock
+
 from core.errors import RunError
+from core.runs.layout import LOCK_FILE
 
 
 class RunLock:
     """Exclusive lock a training process holds on its run folder (released when it dies).
 
     Two processes must never train into one folder, and a run whose configuration still says
-    "running" while nobody holds the lock was interrupted (killed, crashed, power lost).
-    Uses ``fcntl.flock`` on ``.training.lock``; where that is unavailable the lock is a no-op.
+    "running" while nobody holds the lock was interrupted (killed, crashed, power lost). The
+    lock is the operating system's (`filelock`: flock on Linux and macOS, msvcrt on Windows),
+    so it dies with its process; the file ``.training.lock`` stays behind on purpose: its
+    presence says a training started here.
 
     Example:
         with RunLock(run_dir):
@@ -24,7 +26,7 @@ class RunLock:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path) / LOCK_FILE
-        self._handle = None
+        self._lock = _file_lock(self.path)
 
     def __enter__(self) -> "RunLock":
         self.acquire()
@@ -35,44 +37,33 @@ class RunLock:
 
     def acquire(self) -> None:
         """Raises RunError when another process is training into the folder."""
-        try:
-            import fcntl
-        except ImportError:
-            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
+            self._lock.acquire()
+        except filelock.Timeout:
             raise RunError(f"Another training is writing into {self.path.parent} right now; wait "
                            "for it to finish or choose another output folder.") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()} {socket.gethostname()}\n")
-        handle.flush()
-        self._handle = handle
 
     def release(self) -> None:
-        if self._handle is not None:
-            with contextlib.suppress(OSError):
-                self._handle.close()  # closing releases the flock
-            self._handle = None
+        if self._lock.is_locked:
+            self._lock.release()
 
     @staticmethod
     def is_held(run_path: str | os.PathLike) -> bool:
         """True when a live process holds the lock of ``run_path``."""
+        probe = _file_lock(Path(run_path) / LOCK_FILE)
         try:
-            import fcntl
-        except ImportError:
-            return True  # cannot tell: trust the configuration
-        try:
-            with open(Path(run_path) / LOCK_FILE, "a+", encoding="utf-8") as handle:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    return True
-                fcntl.flock(handle, fcntl.LOCK_UN)
-                return False
+            probe.acquire()
+        except filelock.Timeout:
+            return True
         except OSError:
             return True  # a read-only shared folder: cannot tell, trust the configuration
+        probe.release()
+        return False
+
+
+def _file_lock(path: Path) -> filelock.FileLock:
+    # timeout=0: never wait. fallback_to_soft=False: a "soft" lock (the file's mere existence)
+    # would outlive a killed run and refuse the next training; without a real lock, acquiring
+    # fails instead.
+    return filelock.FileLock(path, timeout=0, fallback_to_soft=False, preserve_lock_file=True)
