@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt
 
-from test_gui_support import (StallProbe, check_stall, child, drop_paths, make_window,  # noqa: F401
+from test_gui_support import (StallProbe, record_stall, record_threads, child, drop_paths, make_window,  # noqa: F401
                               shapes, trained_run, wait_engine, window)
 from test_gui_train import _prepare
 from test_gui_predict import _open_trained_run
@@ -27,7 +27,8 @@ def _write_pngs(folder: Path, count: int, prefix: str = "img") -> list[Path]:
     return paths
 
 
-def test_drop_a_thousand_pictures_broken_files_and_folders(qtbot, make_window, trained_run, tmp_path):
+def test_drop_a_thousand_pictures_broken_files_and_folders(qtbot, make_window, trained_run, tmp_path,
+                                                          monkeypatch):
     window = _open_trained_run(qtbot, make_window, trained_run)
     window.show_step(3)
     page = window.predict_page
@@ -50,6 +51,9 @@ def test_drop_a_thousand_pictures_broken_files_and_folders(qtbot, make_window, t
     expected = {str(p) for p in pictures + nested_pictures} | broken
     assert len(expected) == 1008
 
+    import gui.qt_predict_page
+
+    on_gui_thread = record_threads(monkeypatch, gui.qt_predict_page, "predict_files")
     probe = StallProbe().start()
     drop_paths(child(window, "predictDropArea"), dropped)
     qtbot.waitUntil(lambda: page.num_predictions() >= len(expected), timeout=180000)
@@ -73,7 +77,8 @@ def test_drop_a_thousand_pictures_broken_files_and_folders(qtbot, make_window, t
     # the first heatmap waits until it is full (Grad-CAM on a worker thread contending for
     # the GIL made chunks 3-4x slower): worst stall 11-17 ms here, 29 ms with two busy loops
     # beside it (it was 120-145 ms when all 1,008 icons were made at once).
-    check_stall("drop 1000 pictures + broken files + folder", worst)
+    record_stall("drop 1000 pictures + broken files + folder", worst)
+    assert on_gui_thread and not any(on_gui_thread)  # classified on a worker, never the GUI
     # The first picture's answer and heatmap still come, once the gallery is full.
     first = page.current_result()
     assert first is not None and not first.get("error")

@@ -155,30 +155,23 @@ def record_stall(name: str, worst_ms: float) -> None:
           f"(load average {load:.1f} on {os.cpu_count()} cores)")
 
 
-def check_stall(name: str, worst_ms: float, limit_ms: float = 100.0) -> None:
-    """Fail when the GUI thread stalled longer than `limit_ms` (see `check_time`)."""
-    record_stall(name, worst_ms)
-    check_time(name, worst_ms, limit_ms)
+def record_threads(monkeypatch, module, name: str) -> list[bool]:
+    """Wrap `module.name` so that each call records whether it ran on the GUI (main) thread.
 
-
-def check_time(name: str, measured_ms: float, limit_ms: float) -> None:
-    """Fail when `measured_ms` exceeds `limit_ms`.
-
-    On a machine saturated by other programs (load average above 1.5 per core) a thread
-    that is ready to run can wait that long for a CPU whatever it does; then the figure
-    is reported as a warning instead of failing the test.
+    The window stays responsive because slow work never runs on the GUI thread: the tests
+    check that (it cannot flake), and `python -m bench` measures the stalls (it is a timing).
     """
-    if measured_ms < limit_ms:
-        return
-    worst_ms = measured_ms
-    load = os.getloadavg()[0]
-    if load > 1.5 * (os.cpu_count() or 1):
-        import warnings
+    import threading
 
-        warnings.warn(f"{name}: {worst_ms:.0f} ms on an overloaded machine "
-                      f"(load average {load:.1f}); not counted as a failure")
-        return
-    raise AssertionError(f"{name}: {worst_ms:.0f} ms (limit {limit_ms:.0f})")
+    calls: list[bool] = []
+    real = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(threading.current_thread() is threading.main_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapper)
+    return calls
 
 
 def settle(qtbot, seconds: float = 0.2) -> None:

@@ -1,11 +1,13 @@
 """Step 3: train to the end with live curves, stop midway, readable errors, no stalls."""
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from test_gui_support import (StallProbe, child, load_dataset, make_window, check_stall,  # noqa: F401
+from test_gui_support import (StallProbe, child, load_dataset, make_window, record_stall,  # noqa: F401
                               shapes, wait_engine, window)
 
 
@@ -53,7 +55,8 @@ def test_train_to_the_end_with_one_point_per_epoch(window, shapes, qtbot):
     qtbot.waitUntil(lambda: window.sidebar.runs_list.count() == 1, timeout=10000)
     assert window.sidebar.step_buttons[2].is_done()
     assert window.banner.level() == "success"
-    check_stall("training", worst)
+    record_stall("training", worst)
+    assert run.config["pid"] != os.getpid()  # trained in the child process, not the GUI's
 
 
 def test_smoothing_adds_a_smoothed_curve(window, shapes, qtbot):

@@ -20,7 +20,8 @@ REQUIRED = {
 }
 
 
-def test_window_opens_fast_without_tensorflow(tmp_path):
+def test_window_opens_without_tensorflow(tmp_path):
+    # How fast it opens is a row of `python -m bench` (gui_responsiveness), not a test.
     code = (
         "import sys, time\n"
         "start = time.perf_counter()\n"
@@ -34,16 +35,12 @@ def test_window_opens_fast_without_tensorflow(tmp_path):
         " 'keras' in sys.modules)\n"
         "window.close()\n"
     )
-    timings = []
-    for _attempt in range(2):  # the better of two: a busy shared machine adds noise, not signal
-        out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
-                             text=True, timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
-        assert out.returncode == 0, out.stderr[-2000:]
-        seconds, has_tf, has_keras = out.stdout.split()[-3:]
-        assert has_tf == "False" and has_keras == "False", "the GUI imported TensorFlow at start-up"
-        timings.append(float(seconds))
-    print(f"\n[startup] window shown after {min(timings):.2f} s (tries: {timings})")
-    assert min(timings) < 2.5
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    seconds, has_tf, has_keras = out.stdout.split()[-3:]
+    assert has_tf == "False" and has_keras == "False", "the GUI imported TensorFlow at start-up"
+    print(f"\n[startup] window shown after {seconds} s")
 
 
 def test_automation_names_and_types(window):
