@@ -8,7 +8,8 @@ sends the request itself to its training process (it pickles).
 Rules:
 - model: a name from core.models.registry (fusions such as "resnet50+xception" included);
   mode: the one asked for, else the model's first.
-- input size: the size the user chose, else the model's default. Not the pictures' own
+- input size: the size the user chose, else (fine-tuning --from-run) that run's size, else
+  the model's default. Not the pictures' own
   suggestion (`DatasetScan.suggested_input_size`), which stays advice the GUI and `inspect`
   show: the size must be known before the data is read, pretrained weights expect their own
   size, and a command reproduces a GUI run without the scan. From the model's minimum up to
@@ -107,7 +108,7 @@ def build_request(config: TrainingConfig) -> TrainingRequest:
     if mode not in spec.modes:
         raise TrainingError(f"Model {config.model!r} does not support mode {mode!r}; "
                             f"choose one of: {', '.join(spec.modes)}.")
-    image_size = config.image_size or spec.default_image_size
+    image_size = config.image_size or _from_run_size(config, spec) or spec.default_image_size
     if image_size < spec.min_image_size:
         raise TrainingError(f"Received image size {image_size} for model {config.model!r}; it "
                             f"needs at least {spec.min_image_size} px. Pass --image-size "
@@ -122,6 +123,20 @@ def build_request(config: TrainingConfig) -> TrainingRequest:
     resolved = replace(config, mode=mode, image_size=image_size, extra=extra,
                        augment=augmentation.to_dict())
     return TrainingRequest(config=resolved, family=spec.family)
+
+
+def _from_run_size(config: TrainingConfig, spec) -> int | None:
+    """Fine-tuning continues an earlier run: its input size, when that run can be read (if it
+    cannot, the finetune mode says why)."""
+    from core.runs.run import Run
+
+    from_run = (config.extra or {}).get("from_run") if spec.family == "transfer" else None
+    if not from_run:
+        return None
+    try:
+        return Run.open(from_run).image_size
+    except StudioError:
+        return None
 
 
 def _transfer_extra(config: TrainingConfig) -> dict:
