@@ -52,22 +52,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder to create (or replace)")
     p.add_argument("--resume", metavar="RUN",
                    help="continue an interrupted run from its last finished epoch (no DATA, --out)")
-    p.add_argument("--model", default="small_cnn", help="model name (see 'models')")
+    p.add_argument("--model", default="auto",
+                   help="auto (default: the app chooses from your data and the pretrained "
+                        "weights on this computer, and says why) or a model name (see 'models')")
     p.add_argument("--mode", default=None,
                    help="training mode (scratch; transfer models: bottleneck, frozen, finetune, fusion)")
-    p.add_argument("--image-size", type=int, default=None, help="input size in px (default: model's)")
+    p.add_argument("--image-size", type=int, default=None, help="input size in px (default: from the pictures with --model auto, else the model's)")
     p.add_argument("--epochs", type=int, default=None,
-                   help="epochs to train (default 10; with --resume: the run's total)")
+                   help="epochs to train (default: the recipe's with --model auto, else 10; with "
+                        "--resume: the run's total)")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--optimizer", default="rmsprop", help="rmsprop, adam, sgd or adadelta")
+    p.add_argument("--optimizer", default=None,
+                   help="rmsprop, adam, sgd or adadelta (default: adam with --model auto, else rmsprop)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: optimizer's)")
-    p.add_argument("--augment", default="default",
-                   help="augmentation preset (none, light, default, strong) or JSON file")
+    p.add_argument("--augment", default="auto",
+                   help="auto (default: decided from your pictures; mirroring and large turns "
+                        "only where they keep the class), a preset (none, light, keras_blog, "
+                        "strong) or a JSON file")
     p.add_argument("--val-split", type=float, default=0.2)
     p.add_argument("--test-split", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=1337)
-    p.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
-                   help="stop after PATIENCE epochs without validation improvement (0: off)")
+    p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without validation improvement (0: off; "
+                        "default: the recipe's with --model auto, else off)")
     p.add_argument("--precision", default="auto", choices=("auto", "float32", "mixed_bfloat16"),
                    help="from-scratch models: auto (mixed_bfloat16 from 64 px on CPUs with native bfloat16, "
                         "else float32), float32 or mixed_bfloat16")
@@ -192,7 +199,7 @@ def training_config(args):
 
     return TrainingConfig(
         data_dir=args.data, out_dir=args.out, model=args.model, image_size=args.image_size,
-        epochs=10 if args.epochs is None else args.epochs, batch_size=args.batch_size,
+        epochs=args.epochs, batch_size=args.batch_size,
         optimizer=args.optimizer, learning_rate=args.lr, augment=args.augment,
         val_split=args.val_split, test_split=args.test_split, seed=args.seed,
         early_stopping=args.early_stopping, class_weights=args.class_weights, mode=args.mode,

@@ -10,6 +10,11 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The app remembers weights files people gave (core.models.weights_store) and finds Keras's
+# downloads: tests start from a computer with neither, whatever this machine holds.
+_ISOLATED = Path(__import__("tempfile").mkdtemp(prefix="ics-test-"))
+os.environ["ICS_CONFIG_DIR"] = str(_ISOLATED / "config")
+os.environ["KERAS_HOME"] = str(_ISOLATED / "keras")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared"

@@ -187,15 +187,15 @@ def top_block_start(base, name: str) -> int:
     return names.index(marker)
 
 
-def unfreeze_top(base, name: str, num_layers: int | None = None) -> list[str]:
+def unfreeze_top(base, name: str, num_layers: int | str | None = None) -> list[str]:
     """Make the top of `base` trainable for fine-tuning and everything below frozen.
 
     Args:
         base: the nested keras.applications model.
         name: its backbone name (where its top block starts).
-        num_layers: None for the top block; else the number of layers with weights to
-            unfreeze, counted from the top (BatchNormalization layers are never counted and
-            stay frozen).
+        num_layers: None for the top block; "all" for the whole network; else the number of
+            layers with weights to unfreeze, counted from the top (BatchNormalization layers
+            are never counted and stay frozen).
 
     Returns:
         Names of the layers whose weights will now train.
@@ -204,6 +204,8 @@ def unfreeze_top(base, name: str, num_layers: int | None = None) -> list[str]:
                 if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
     if num_layers is None:
         start = top_block_start(base, name)
+    elif num_layers == "all":
+        start = 0
     else:
         if num_layers < 1:
             raise ConfigError(f"Received --unfreeze {num_layers}; expected at least 1 layer "

@@ -1,4 +1,4 @@
-"""From-scratch CNNs: small_cnn, cnn4, lenet and gap_cnn."""
+"""From-scratch CNNs: small_cnn, cnn4, lenet, gap_cnn and compact_cnn (the recipe's)."""
 from __future__ import annotations
 
 from core.models.outputs import output_layer
@@ -115,3 +115,34 @@ def build_gap_cnn(num_classes: int, image_size: int, rescale: float = 1 / 255):
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dropout(0.3, name="dropout")(x)
     return keras.Model(inputs, output_layer(num_classes)(x), name="gap_cnn")
+
+
+@_scratch_model(
+    "compact_cnn",
+    title="Compact CNN (recommended without pretrained weights)",
+    description="Seven conv layers (32 to 256 filters) with batch normalization, ending in "
+                "global average pooling. Trains fast and steadily with Adam from a few "
+                "thousand pictures; its heatmaps are class activation maps.",
+    default_image_size=64,
+    min_image_size=16,
+    seconds_hint="about 10 s per 1000 images per epoch at 48 px, 1 minute at 128 px",
+)
+def build_compact_cnn(num_classes: int, image_size: int, rescale: float = 1 / 255):
+    import keras
+    from keras import layers
+
+    inputs, x = _scratch_input(image_size, rescale)
+    index = 0
+    # Batch normalization after every convolution lets Adam take large steps from the first
+    # epoch; global pooling instead of a large dense layer keeps it small and shift-tolerant.
+    for block, filters in enumerate((32, 64, 128, 256)):
+        for _ in range(1 if filters == 256 else 2):
+            index += 1
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{index}")(x)
+            x = layers.BatchNormalization(name=f"bn{index}")(x)
+            x = layers.ReLU(name=f"relu{index}")(x)
+        if filters != 256:
+            x = layers.MaxPooling2D(2, name=f"pool{block + 1}")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.Dropout(0.3, name="dropout")(x)
+    return keras.Model(inputs, output_layer(num_classes)(x), name="compact_cnn")

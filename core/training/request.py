@@ -6,15 +6,20 @@ the same choices give the same run (and the same config.json) from either side. 
 sends the request itself to its training process (it pickles).
 
 Rules:
-- model: a name from core.models.registry (fusions such as "resnet50+xception" included);
-  mode: the one asked for, else the model's first.
+- model: "auto" (the default) lets the recommended recipe choose (core.training.recipe):
+  the network from the weights on this computer, epochs, optimizer, stages; each choice is
+  recorded with its reason in `choices` (config.json "recipe", summary.txt). Else a name
+  from core.models.registry (fusions such as "resnet50+xception" included); mode: the one
+  asked for, else the model's first; epochs 10, RMSprop, no early stopping unless chosen.
 - input size: the size the user chose, else (fine-tuning --from-run) that run's size, else
-  the model's default. Not the pictures' own
+  the model's default; with the recipe, from the pictures (`resolve`). Not the pictures' own
   suggestion (`DatasetScan.suggested_input_size`), which stays advice the GUI and `inspect`
   show: the size must be known before the data is read, pretrained weights expect their own
   size, and a command reproduces a GUI run without the scan. From the model's minimum up to
   MAX_IMAGE_SIZE.
-- augmentation: loaded once, saved as the full config.
+- augmentation: "auto" (the default) is decided from the pictures in `resolve`
+  (core.data.augmentation.decide: mirroring and large turns only where they keep the
+  class); a preset, file or dict is loaded once. Saved as the full config.
 - transfer options: validated; values equal to their defaults are dropped, so a choice the
   user left alone reads the same whichever side made the request.
 - class weights: on or off as chosen; None lets the data decide (`resolve`): on when the
@@ -37,6 +42,7 @@ from core.runs.layout import CONFIG_FILE
 from core.training.config import TrainingConfig
 from core.util import atomic
 
+AUTO = "auto"  # model and augmentation: chosen by the app (the recommended recipe)
 MAX_IMAGE_SIZE = 4096  # beyond this one picture alone takes 200 MB as float32: a typing error
 
 
@@ -48,6 +54,8 @@ class TrainingRequest:
 
     config: TrainingConfig
     family: str  # "scratch" or "transfer"
+    recipe: str | None = None  # "auto" when the recommended recipe chose
+    choices: tuple = ()  # the recipe's and the data's choices: {"setting", "value", "why"}
 
     @property
     def model(self) -> str:
@@ -62,8 +70,12 @@ class TrainingRequest:
         return self.config.image_size
 
     def augmentation(self):
+        """The AugmentationConfig (after `resolve`: "auto" is decided from the pictures)."""
         from core.data.augmentation.presets import load_augmentation
 
+        if self.config.augment == AUTO:
+            raise TrainingError("The augmentation is decided from the pictures: resolve the "
+                                "request with the scanned data first.")
         return load_augmentation(self.config.augment)
 
     def resolve(self, scan) -> tuple["TrainingRequest", list[str]]:
@@ -78,19 +90,37 @@ class TrainingRequest:
         except StudioError as error:
             raise TrainingError(str(error)) from None
         warnings = list(scan.warnings) + [note for note in notes if note not in scan.warnings]
-        request = self
-        if self.config.class_weights is None:
-            request = replace(self, config=replace(self.config,
-                                                   class_weights=is_imbalanced(scan)))
-        return request, warnings
+        config, choices = self.config, list(self.choices)
+        if config.class_weights is None:
+            config = replace(config, class_weights=is_imbalanced(scan))
+        if config.image_size is None:  # left to the recipe: from the pictures' own size
+            from core.models.registry import get_model_spec
+            from core.training.recipe import input_size
+
+            size, why = input_size(self.family, scan)
+            size = max(size, get_model_spec(config.model).min_image_size)
+            config = replace(config, image_size=size)
+            choices.append(why)
+        if config.augment == AUTO:
+            from core.data.augmentation.decide import choose_augmentation
+            from core.training.recipe import choice
+
+            decided = choose_augmentation(scan.samples("train"), scan.samples("validation"),
+                                          scan.num_classes, seed=config.seed)
+            config = replace(config, augment=decided.config.to_dict())
+            choices.append(choice("augmentation", decided.to_dict(), " ".join(decided.reasons)))
+        return replace(self, config=config, choices=tuple(choices)), warnings
 
     def settings(self) -> dict:
         """The settings config.json records (model, family, mode, image_size, augmentation,
         training): equal requests give equal settings."""
         augmentation = self.augmentation().to_dict()
-        return {"model": self.model, "family": self.family, "mode": self.mode,
-                "image_size": self.image_size, "augmentation": augmentation,
-                "training": self.config.to_dict() | {"augment": augmentation}}
+        settings = {"model": self.model, "family": self.family, "mode": self.mode,
+                    "image_size": self.image_size, "augmentation": augmentation,
+                    "training": self.config.to_dict() | {"augment": augmentation}}
+        if self.choices:
+            settings["recipe"] = {"name": self.recipe or "chosen", "choices": list(self.choices)}
+        return settings
 
 
 def build_request(config: TrainingConfig) -> TrainingRequest:
@@ -103,26 +133,38 @@ def build_request(config: TrainingConfig) -> TrainingRequest:
     from core.models.registry import get_model_spec
 
     config.validate()
+    recipe, choices = None, []
+    if config.model == AUTO:
+        from core.training.recipe import plan
+
+        config, choices = plan(config)
+        recipe = AUTO
+    else:
+        config = replace(config, epochs=10 if config.epochs is None else config.epochs,
+                         optimizer=config.optimizer or "rmsprop",
+                         early_stopping=config.early_stopping or 0)
     spec = get_model_spec(config.model)
     mode = config.mode or spec.modes[0]
     if mode not in spec.modes:
         raise TrainingError(f"Model {config.model!r} does not support mode {mode!r}; "
                             f"choose one of: {', '.join(spec.modes)}.")
-    image_size = config.image_size or _from_run_size(config, spec) or spec.default_image_size
-    if image_size < spec.min_image_size:
+    image_size = config.image_size or _from_run_size(config, spec) \
+        or (None if recipe else spec.default_image_size)  # the recipe's: from the pictures
+    if image_size is not None and image_size < spec.min_image_size:
         raise TrainingError(f"Received image size {image_size} for model {config.model!r}; it "
                             f"needs at least {spec.min_image_size} px. Pass --image-size "
                             f"{spec.default_image_size} (its default).")
-    if image_size > MAX_IMAGE_SIZE:
+    if image_size is not None and image_size > MAX_IMAGE_SIZE:
         raise TrainingError(f"Received image size {image_size}; the largest input size is "
                             f"{MAX_IMAGE_SIZE} px (models train at a few hundred, such as "
                             f"{spec.default_image_size}).")
-    augmentation = load_augmentation(config.augment)
+    augment = config.augment if config.augment == AUTO else \
+        load_augmentation(config.augment).to_dict()
     extra = _transfer_extra(config) if spec.family == "transfer" else {}
     check_output_folder(Path(config.out_dir), Path(config.data_dir))
-    resolved = replace(config, mode=mode, image_size=image_size, extra=extra,
-                       augment=augmentation.to_dict())
-    return TrainingRequest(config=resolved, family=spec.family)
+    resolved = replace(config, mode=mode, image_size=image_size, extra=extra, augment=augment)
+    return TrainingRequest(config=resolved, family=spec.family, recipe=recipe,
+                           choices=tuple(choices))
 
 
 def _from_run_size(config: TrainingConfig, spec) -> int | None:

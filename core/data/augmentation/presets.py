@@ -16,7 +16,7 @@ PRESETS: dict[str, AugmentationConfig] = {
                                 zoom_range=0.1, horizontal_flip=True),
     # The Keras blog "building powerful image classification models using very little data"
     # generator. Its shear_range=0.2 is 0.2 degrees in Keras 2, kept for faithfulness.
-    "default": AugmentationConfig(rotation_range=40, width_shift_range=0.2,
+    "keras_blog": AugmentationConfig(rotation_range=40, width_shift_range=0.2,
                                   height_shift_range=0.2, shear_range=0.2, zoom_range=0.2,
                                   horizontal_flip=True, fill_mode="nearest", rescale=1.0 / 255),
     "strong": AugmentationConfig(rotation_range=40, width_shift_range=0.25,
@@ -26,11 +26,16 @@ PRESETS: dict[str, AugmentationConfig] = {
 }
 
 
+# Older scripts and runs named the Keras-blog preset "default" (it was the default until the
+# app learned to decide from the pictures).
+ALIASES = {"default": "keras_blog"}
+
+
 def load_augmentation(spec) -> AugmentationConfig:
     """Return an `AugmentationConfig` (a new copy) from any way a user can name one.
 
     Args:
-        spec: a preset name ("none", "light", "default", "strong"), a path to a JSON file
+        spec: a preset name ("none", "light", "keras_blog" (also "default"), "strong"), a path to a JSON file
             holding a settings dict, a settings dict, an `AugmentationConfig`, or None
             (same as "none").
 
@@ -45,8 +50,9 @@ def load_augmentation(spec) -> AugmentationConfig:
         return AugmentationConfig.from_dict(spec)
     if isinstance(spec, (str, os.PathLike)):
         text = os.fspath(spec)
-        if isinstance(spec, str) and text.strip().lower() in PRESETS:
-            return dataclasses.replace(PRESETS[text.strip().lower()])
+        name = ALIASES.get(text.strip().lower(), text.strip().lower())
+        if isinstance(spec, str) and name in PRESETS:
+            return dataclasses.replace(PRESETS[name])
         if os.path.isfile(text):
             return _load_json(text)
         raise ConfigError(f"Received augmentation {text!r}; expected a preset name "

@@ -26,15 +26,17 @@ def add_cli_arguments(parser) -> None:
     group.add_argument("--dropout", type=float, default=None, help="head dropout (default 0.5)")
     group.add_argument("--head-c", type=float, default=None, metavar="C", dest="regularization",
                        help="logreg / svm heads: inverse regularization strength C on "
-                            "standardised features (default 0.1)")
-    group.add_argument("--unfreeze", type=int, default=None, metavar="N",
-                       help="finetune: unfreeze the top N layers with weights (default: the "
+                            "standardised features (default: chosen by cross-validation on the "
+                            "training pictures)")
+    group.add_argument("--unfreeze", type=_unfreeze, default=None, metavar="N|all",
+                       help="finetune: unfreeze the top N layers with weights, or all (default: the "
                             "backbone's top block)")
     group.add_argument("--finetune-epochs", type=int, default=None, metavar="N",
                        help="finetune: epochs of the fine-tuning stage (default 5; --epochs is "
                             "the head stage)")
     group.add_argument("--fine-tune-lr", type=float, default=None, metavar="LR",
-                       help="finetune: SGD learning rate (momentum 0.9) of stage 2 (default 1e-4)")
+                       help="finetune: learning rate of stage 2 (default 1e-4; SGD with momentum 0.9 "
+                            "for the top block, Adam when all layers are unfrozen)")
     group.add_argument("--from-run", default=None, metavar="RUN",
                        help="finetune: start from this run's model (e.g. a bottleneck run) "
                             "instead of training a head first")
@@ -45,6 +47,18 @@ def add_cli_arguments(parser) -> None:
                             "~/.cache/image-classifier-studio/features)")
     group.add_argument("--no-cache", action="store_true",
                        help="extract features again and do not store them")
+
+
+def _unfreeze(text: str):
+    """--unfreeze: a number of layers, or "all"."""
+    import argparse
+
+    if text.strip().lower() == "all":
+        return "all"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of layers or 'all', got {text!r}")
 
 
 def extra_from_cli(args) -> dict:

@@ -23,11 +23,17 @@ def _finetune_stage(session, model, base, base_name: str, head_layers, options,
     unfrozen = unfreeze_top(base, base_name, options.unfreeze)
     for layer in head_layers:
         layer.trainable = True
-    compile_for_training(model, make_optimizer("sgd", options.fine_tune_lr), session.num_classes)
+    # The whole network moves with Adam (per-weight steps suit layers of very different
+    # scales); the top block alone keeps the Keras blog's SGD with momentum.
+    optimizer = "adam" if options.unfreeze == "all" else "sgd"
+    compile_for_training(model, make_optimizer(optimizer, options.fine_tune_lr),
+                         session.num_classes)
     trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
-    session.log(f"Fine-tuning the top {len(unfrozen)} layers of {base_name} and the head "
-                f"({trainable:,} weights) with SGD (momentum 0.9) at {options.fine_tune_lr:g}; "
-                "BatchNormalization stays frozen.")
+    what = "all" if options.unfreeze == "all" else "the top"
+    session.log(f"Fine-tuning {what} {len(unfrozen)} layers of {base_name} and the head "
+                f"({trainable:,} weights) with {'Adam' if optimizer == 'adam' else 'SGD (momentum 0.9)'}"
+                f" at {options.fine_tune_lr:g}, augmentation on; BatchNormalization stays "
+                "as trained.")
     session.writer.write_config(trainable_params=trainable)
     train_ds, val_ds = session.datasets(session.image_size, augment=True)
     session.model = model
@@ -35,7 +41,8 @@ def _finetune_stage(session, model, base, base_name: str, head_layers, options,
         session.fit(model, train_ds, val_ds, options.finetune_epochs, stage="finetune",
                     epoch_offset=epoch_offset)
     finally:
-        _record_stage(session, "finetune", epoch_offset + 1, optimizer="sgd", momentum=0.9,
+        _record_stage(session, "finetune", epoch_offset + 1, optimizer=optimizer,
+                      momentum=0.9 if optimizer == "sgd" else None,
                       learning_rate=options.fine_tune_lr, unfrozen_layers=unfrozen,
                       trainable_params=trainable)
 
@@ -136,5 +143,13 @@ def run_finetune(session: TrainingSession):
         base, head_layers = network.bases[base_name], network.head_layers
         offset = int(session.writer.config.get("epochs_completed") or 0)
     session.cancel.raise_if_cancelled()
+    head_accuracy = session.writer.best_value
+    if options.finetune_below is not None and session.monitor == "val_accuracy" \
+            and head_accuracy is not None and head_accuracy >= options.finetune_below:
+        session.log(f"The head alone reaches {head_accuracy:.1%} on the validation pictures; "
+                    "fine-tuning is skipped (it takes minutes for little gain at this level).")
+        session.writer.write_config(finetune_skipped={"head_accuracy": head_accuracy,
+                                                      "threshold": options.finetune_below})
+        return model
     _finetune_stage(session, model, base, base_name, head_layers, options, offset)
     return model

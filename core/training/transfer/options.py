@@ -24,8 +24,11 @@ class TransferOptions:
     pooling: str = "avg"
     dropout: float = 0.5
     hidden_units: int = 256
-    regularization: float = 0.1  # C of the logreg / svm heads (on standardised features)
-    unfreeze: int | None = None  # None: the backbone's top block
+    regularization: float | None = None  # C of logreg / svm heads; None: cross-validated
+    unfreeze: int | str | None = None  # None: the backbone's top block; "all": every layer
+    # Fine-tuning is skipped when the head alone reaches this validation accuracy (None:
+    # always fine-tune); the recommended recipe sets it, since fine-tuning costs minutes.
+    finetune_below: float | None = None
     finetune_epochs: int = 5
     fine_tune_lr: float = 1e-4
     from_run: str | None = None
@@ -55,11 +58,15 @@ class TransferOptions:
                                     "from 0 to below 1, such as 0.5."),
             (self.hidden_units >= 1, f"Received {self.hidden_units} hidden units; expected at "
                                      "least 1."),
-            (self.regularization > 0, f"Received regularization C={self.regularization}; it "
+            (self.regularization is None or self.regularization > 0, f"Received regularization C={self.regularization}; it "
                                       "must be positive."),
-            (self.unfreeze is None or self.unfreeze >= 1,
+            (self.unfreeze is None or self.unfreeze == "all"
+             or (isinstance(self.unfreeze, int) and self.unfreeze >= 1),
              f"Received --unfreeze {self.unfreeze}; expected at least 1 layer (or leave it out "
-             "to unfreeze the top block)."),
+             "to unfreeze the top block, or 'all')."),
+            (self.finetune_below is None or 0 < self.finetune_below <= 1,
+             f"Received finetune_below {self.finetune_below}; expected an accuracy between 0 "
+             "and 1, such as 0.95."),
             (self.finetune_epochs >= 1, f"Received --finetune-epochs {self.finetune_epochs}; "
                                         "expected at least 1."),
             (self.fine_tune_lr > 0, f"Received --fine-tune-lr {self.fine_tune_lr}; it must be "
