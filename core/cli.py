@@ -153,6 +153,8 @@ def cmd_inspect(args) -> int:
         lines.append(f"  image size (w x h): min {size['min']}, median {size['median']}, "
                      f"max {size['max']}")
     lines.append(f"  suggested input size: {report['suggested_input_size']} px")
+    if report["split_note"]:
+        lines.append(f"  split: {report['split_note']}")
     for item in report["unreadable"]:
         lines.append(f"  unreadable: {item['path']}: {item['reason']}")
     for warning in report["warnings"]:
