@@ -53,3 +53,24 @@ def test_a_good_model_gets_no_warning():
     assert not result["barely_better"] and result["verdict"] == ""
     assert result["interval"] == [pytest.approx(0.9484, abs=1e-4), pytest.approx(0.9828, abs=1e-4)]
     assert "barely" not in result["text"]
+
+
+def test_evaluate_panel_shows_the_interval_and_the_verdict(qtbot):
+    from gui.qt_evaluate_panel import QtEvaluatePanel
+
+    panel = QtEvaluatePanel()
+    qtbot.addWidget(panel)
+    report = {"accuracy": 0.55, "loss": 0.69, "n": 100, "labels": ["cats", "dogs"],
+              "confusion": [[30, 20], [25, 25]], "misclassified": [], "split": "validation",
+              "data": "/data/pets", "unreadable": [], "ignored_classes": [],
+              "assessment": assess_accuracy(0.55, 100, {"cats": 50, "dogs": 50})}
+    panel.set_report(report)
+    text = panel.summary_label.text()
+    assert "between 45.2% and 64.4%" in text and "barely better than guessing" in text
+    panel.set_report(report | {"accuracy": 0.97, "n": 400,
+                               "assessment": assess_accuracy(0.97, 400, {"cats": 200, "dogs": 200})})
+    assert "between 94.8% and 98.3%" in panel.summary_label.text()
+    assert "barely" not in panel.summary_label.text()
+    del report["assessment"]  # evaluation.json written by an older version
+    panel.set_report(report)
+    assert "55.0%" in panel.summary_label.text()

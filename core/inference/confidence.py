@@ -57,7 +57,7 @@ def _barely_sentence(accuracy, majority_class, majority_rate, total, low) -> str
     # is the one named; with balanced classes it is 1/num_classes anyway.
     guess = (f"guessing '{majority_class}' for every picture ({majority_rate:.0%} of these "
              "pictures are of that class)")
-    if accuracy <= majority_rate:
+    if accuracy <= majority_rate + 0.5 / max(total, 1):  # same count (float32 accuracies)
         head = f"This model is no better than {guess}"
     else:
         head = (f"This model is barely better than {guess}: with {_pictures(total)} its "
