@@ -25,7 +25,7 @@ PHASH_LIMIT = 10
 DHASH_LIMIT = 16
 """Largest dhash Hamming distance (of 64 bits) between near-identical pictures."""
 
-_BLOCK = 1024  # rows compared at once: 1024 x n distances stay small for n = 50,000
+_BLOCK_CELLS = 4_000_000  # distances computed at once: about 32 MB per uint64 array
 
 
 def perceptual_hashes(image: Image.Image) -> tuple[int, int]:
@@ -79,8 +79,9 @@ def near_duplicate_pairs(hashes: list[tuple[int, int]]) -> list[tuple[int, int]]
     table = np.array(hashes, dtype=np.uint64).reshape(-1, 2)
     phash, dhash = table[:, 0], table[:, 1]
     pairs = []
-    for start in range(0, len(table), _BLOCK):
-        stop = min(start + _BLOCK, len(table))
+    block = max(16, _BLOCK_CELLS // len(table))
+    for start in range(0, len(table), block):
+        stop = min(start + block, len(table))
         # Only columns after each row: each pair once, never a picture with itself.
         near = ((_bit_count(phash[start:stop, None] ^ phash[None, start:]) <= PHASH_LIMIT)
                 & (_bit_count(dhash[start:stop, None] ^ dhash[None, start:]) <= DHASH_LIMIT))
