@@ -160,6 +160,8 @@ def cmd_inspect(args) -> int:
         lines.append(f"  image size (w x h): min {size['min']}, median {size['median']}, "
                      f"max {size['max']}")
     lines.append(f"  suggested input size: {report['suggested_input_size']} px")
+    if report["split_note"]:
+        lines.append(f"  split: {report['split_note']}")
     for item in report["unreadable"]:
         lines.append(f"  unreadable: {item['path']}: {item['reason']}")
     for warning in report["warnings"]:
@@ -188,7 +190,8 @@ def cmd_train(args) -> int:
     best = result.get("best_val_accuracy")
     text = (f"Run saved in {result['run_dir']} ({result['status']}, "
             f"{result['epochs_completed']} epochs, {result['seconds']:.1f}s)"
-            + (f"; best validation accuracy {best:.4f}" if best is not None else ""))
+            + (f"; best validation accuracy {best:.4f}" if best is not None else "")
+            + (f"\n{result['assessment']['text']}" if result.get("assessment") else ""))
     _emit(args, result, text)
     return 0
 
@@ -230,7 +233,8 @@ def cmd_evaluate(args) -> int:
                           which=args.which)
     record_evaluation(args.run, report)  # the app shows it when the run is reopened
     lines = [f"accuracy {report['accuracy']:.4f}  loss {report['loss']:.4f}  "
-             f"n {report['n']} ({report['split']})", "per class (precision / recall / F1):"]
+             f"n {report['n']} ({report['split']})", report["assessment"]["text"],
+             "per class (precision / recall / F1):"]
     for label, scores in report["per_class"].items():
         lines.append(f"  {label}: {scores['precision']:.3f} / {scores['recall']:.3f} / "
                      f"{scores['f1']:.3f}  ({scores['support']} images)")

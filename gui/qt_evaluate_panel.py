@@ -5,6 +5,7 @@ pictures; double-clicking a picture asks to open it in the prediction view (with
 """
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
@@ -157,6 +158,12 @@ class QtEvaluatePanel(QWidget):
         text = (f"<b style='font-size:15pt;color:#1e3a8a'>{report['accuracy']:.1%}</b> right on "
                 f"{report['n']} pictures of \u201c{where}\u201d{split_words.get(split, '')}; "
                 f"{wrong} wrong.")
+        assessment = report.get("assessment")  # evaluation.json from older versions has none
+        if assessment:
+            low, high = assessment["interval"]
+            text += f" With {report['n']} pictures the true rate is likely between {low:.1%} and {high:.1%}."
+            if assessment.get("verdict"):
+                text += f" <span style='color:#92400e'><b>{escape(assessment['verdict'])}</b></span>"
         if split not in split_words:
             text += (" <span style='color:#92400e'>These include the pictures the model learned "
                      "from, so the score looks better than it will on new pictures.</span>")

@@ -330,6 +330,10 @@ class QtTrainPage(QtStepPage):
                      if best is not None else "")
             text = f"Training finished{score}. Try it in step 4."
             level = "success"
+            assessment = result.get("assessment")
+            if assessment:  # the interval, and a plain warning when it is close to guessing
+                text = f"Training finished. Best model: {assessment['text']} Try it in step 4."
+                level = "warning" if assessment["barely_better"] else "success"
         self.progress_card.show_finished(epochs, cancelled or run is None, text)
         self.notify(text, level, outcome.get("run_error", ""))
         self._append_log(text)

@@ -29,7 +29,8 @@ from imagefactory import (
 )
 
 REPORT_KEYS = {"root", "layout", "classes", "splits", "num_images", "unreadable", "empty_classes",
-               "duplicates", "image_size", "suggested_input_size", "warnings"}
+               "duplicates", "near_duplicates", "split_note", "image_size", "suggested_input_size",
+               "warnings"}
 
 
 def _class_counts(scan: DatasetScan, split: str) -> dict[str, int]:

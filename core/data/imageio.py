@@ -7,7 +7,7 @@ agrees on what "readable" means and on the reason shown when a file is not:
   EXIF orientation applied, first frame of animations, grey/CMYK/palette/16-bit turned into
   8-bit RGB, transparency composited over white.
 - `probe_image(path)` verifies a file (all of its image data is decoded, so truncation is
-  found), hashes its bytes and says whether TensorFlow's in-graph decoders would give the same
+  found), hashes its bytes and its look (`core.data.perceptual`) and says whether TensorFlow's in-graph decoders would give the same
   pixels (`ImageInfo.native`; see there for the exact decode calls). It reads each file
   once and decodes JPEGs at 1/8 scale, which still reads every byte of entropy-coded data
   but skips most of the work.
@@ -34,6 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from core.data.perceptual import perceptual_hashes
 from core.errors import ImageReadError
 
 IMAGE_EXTENSIONS = frozenset(
@@ -81,6 +82,8 @@ class ImageInfo(NamedTuple):
             `read_image` gives: plain 8-bit RGB/grey JPEG (baseline or progressive, no EXIF
             rotation) or 8-bit RGB/grey PNG without transparency or animation. False means
             decode it with `read_image` instead.
+        phash, dhash: Perceptual hashes of the picture (see `core.data.perceptual`): close
+            values mean near-identical pictures (resized, re-encoded, a burst).
 
     Decoding native files in a tf.data pipeline: ``tf.io.decode_image`` uses libjpeg's fast
     integer DCT for JPEGs, which is up to about 15 levels off Pillow's pixels; ask for the
@@ -95,6 +98,8 @@ class ImageInfo(NamedTuple):
     height: int
     digest: str
     native: bool
+    phash: int
+    dhash: int
 
 
 def is_ignored_name(name: str) -> bool:
@@ -178,9 +183,12 @@ def probe_image_bytes(data: bytes) -> ImageInfo:
             if image_format in ("JPEG", "MPO"):
                 # DCT scaling: libjpeg still entropy-decodes the whole scan; grey output skips
                 # colour conversion. Enough to prove the file decodes, about twice as fast.
-                image.draft("L" if mode == "RGB" else None, (1, 1))
+                # (32, 32): the smallest scale that still leaves the hash's 32x32 thumbnail.
+                image.draft("L" if mode == "RGB" else None, (32, 32))
             _load(image, data)
             orientation = _orientation(image)
+            looks = perceptual_hashes(image.transpose(_TRANSPOSE[orientation])
+                                      if orientation in _TRANSPOSE else image)
     except ImageReadError:
         raise
     except MemoryError:
@@ -190,7 +198,7 @@ def probe_image_bytes(data: bytes) -> ImageInfo:
     if orientation in _SWAPS_AXES:
         width, height = height, width
     native = _is_native(image_format, mode, orientation, image.info, data)
-    return ImageInfo(width, height, digest, native)
+    return ImageInfo(width, height, digest, native, *looks)
 
 
 # --- reading -------------------------------------------------------------------------------

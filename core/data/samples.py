@@ -42,6 +42,10 @@ class DatasetScan:
         empty_classes: Class folders without any readable image (not in ``classes``).
         duplicates: Groups of identical files (relative paths): ``within_split``,
             ``across_splits``, ``conflicting_labels`` and ``num_groups``.
+        near_duplicates: When the scan proposed the split (or carved validation/test out of
+            train/): ``num_groups`` and ``num_pictures`` of the groups of identical or
+            near-identical pictures it kept on one side, and the ``groups`` (relative paths).
+            Empty when the folders decided the split.
         image_size: ``{"min", "median", "max"}``, each ``[width, height]`` taken per axis.
         suggested_input_size: A square model input size derived from the images; see
             `suggest_input_size`.
@@ -56,6 +60,7 @@ class DatasetScan:
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     empty_classes: list[str] = field(default_factory=list)
     duplicates: dict = field(default_factory=lambda: _group_duplicates([]))
+    near_duplicates: dict = field(default_factory=dict)
     image_size: dict = field(default_factory=dict)
     suggested_input_size: int = MAX_INPUT_SIZE
     warnings: list[str] = field(default_factory=list)
@@ -109,6 +114,18 @@ class DatasetScan:
             result[split] = per_class
         return result
 
+    def split_note(self) -> str:
+        """One sentence on what the proposed split kept together ("" when the folders split)."""
+        near = self.near_duplicates
+        if not near:
+            return ""
+        if not near["num_groups"]:
+            return "No near-identical pictures were found, so the split is picture by picture."
+        groups = near["num_groups"]
+        return (f"Kept {groups} {'group' if groups == 1 else 'groups'} of near-identical "
+                f"pictures ({near['num_pictures']} pictures) on one side of the split, so "
+                "validation does not see copies of training pictures.")
+
     def report(self) -> dict:
         """A JSON-serialisable summary (what ``inspect --json`` prints)."""
         return {
@@ -121,6 +138,9 @@ class DatasetScan:
             "empty_classes": list(self.empty_classes),
             "duplicates": {key: (list(value) if isinstance(value, list) else value)
                            for key, value in self.duplicates.items()},
+            "near_duplicates": {key: (list(value) if isinstance(value, list) else value)
+                                for key, value in self.near_duplicates.items()},
+            "split_note": self.split_note(),
             "image_size": {key: list(value) for key, value in self.image_size.items()},
             "suggested_input_size": self.suggested_input_size,
             "warnings": list(self.warnings),

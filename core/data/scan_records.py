@@ -16,7 +16,7 @@ from core.data.imageio import ImageInfo
 from core.util import atomic
 from core.util.progress import notify
 
-SCAN_CACHE_FORMAT = 1
+SCAN_CACHE_FORMAT = 2  # 2: ImageInfo gained phash and dhash
 
 
 def probe_with_records(root: str, paths: list[str], record_dir, probe, listener=None,

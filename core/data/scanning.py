@@ -52,8 +52,9 @@ def scan_dataset(
     """Find the images and classes in a dataset folder, check every image and split them.
 
     Use this before training or evaluating, and for ``inspect``. The split is stratified
-    (per class) and reproducible for a given ``seed``; identical files of one class always
-    land in the same split, so the proposed split never leaks copies into validation. Every
+    (per class) and reproducible for a given ``seed``; identical files and near-identical
+    pictures (resized or re-encoded copies, bursts; see core.data.perceptual) of one class
+    always land in the same split, so the proposed split never leaks copies into validation. Every
     class with at least 2 images gets at least one validation image when ``val_split > 0``
     (and with 3 or more, one test image when ``test_split > 0``); training keeps at least one.
     In the split layout the folders decide; a missing ``validation/`` (or ``test/``) is carved
@@ -208,6 +209,7 @@ def _build_scan(root, found: _Found, results, val_split, test_split, seed) -> Da
     empty_classes = sorted((found.empty_classes | found.folder_classes) - set(classes))
     label_of = {name: index for index, name in enumerate(classes)}
 
+    kept: list[list[str]] | None = None  # stays None when the folders decide the split
     if found.layout == "split":
         # The folders decide; only a missing validation/ or test/ is carved out of train/.
         assignment = {rel: split for rel, split, _, _ in readable}
@@ -215,16 +217,18 @@ def _build_scan(root, found: _Found, results, val_split, test_split, seed) -> Da
         carve = {split: fraction for split, fraction in carve.items()
                  if fraction and split not in found.split_folders}
         if carve:
-            train = [(rel, label, info.digest) for rel, split, label, info in readable if split == "train"]
-            assignment.update(_propose_split(train, carve.get("validation", 0.0),
-                                             carve.get("test", 0.0), seed))
+            train = [(rel, label, info.digest, (info.phash, info.dhash))
+                     for rel, split, label, info in readable if split == "train"]
+            proposed, kept = _propose_split(train, carve.get("validation", 0.0),
+                                            carve.get("test", 0.0), seed)
+            assignment.update(proposed)
             folders = " or ".join(f"{split}/" for split in carve)
             fractions = " and ".join(f"{fraction:.0%}" for fraction in carve.values())
             warnings.append(f"There is no {folders} folder: {fractions} of train/ was set aside for it.")
         split_names = [split for split in SPLITS if split in found.split_folders or split in carve]
     else:
-        items = [(rel, label, info.digest) for rel, _, label, info in readable]
-        assignment = _propose_split(items, val_split, test_split, seed)
+        items = [(rel, label, info.digest, (info.phash, info.dhash)) for rel, _, label, info in readable]
+        assignment, kept = _propose_split(items, val_split, test_split, seed)
         fractions = {"train": 1.0, "validation": val_split, "test": test_split}
         split_names = [split for split in SPLITS if fractions[split]]
 
@@ -249,6 +253,7 @@ def _build_scan(root, found: _Found, results, val_split, test_split, seed) -> Da
         unreadable=unreadable,
         empty_classes=empty_classes,
         duplicates=duplicates,
+        near_duplicates=_kept_together(kept),
         image_size=_size_statistics(sizes),
         suggested_input_size=suggest_input_size(sizes),
         warnings=warnings,
@@ -256,6 +261,14 @@ def _build_scan(root, found: _Found, results, val_split, test_split, seed) -> Da
     )
     scan.warnings.extend(_problem_warnings(scan, found, readable, assignment, val_split, test_split))
     return scan
+
+
+def _kept_together(kept: list[list[str]] | None) -> dict:
+    """DatasetScan.near_duplicates from the groups a proposed split kept on one side."""
+    if kept is None:
+        return {}
+    return {"num_groups": len(kept), "num_pictures": sum(len(group) for group in kept),
+            "groups": kept}
 
 
 def _check_fraction(name: str, value: float) -> None:

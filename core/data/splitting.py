@@ -1,38 +1,45 @@
-"""Proposing a reproducible train / validation / test split that keeps duplicate images together."""
+"""Proposing a reproducible train / validation / test split that keeps duplicate and
+near-identical images together."""
 from __future__ import annotations
 
 import math
 import random
 
+from core.data.perceptual import UnionFind, near_duplicate_pairs
 
-def _propose_split(items: list[tuple[str, str, str]], val_split: float, test_split: float,
-                   seed: int) -> dict[str, str]:
-    """Stratified, seeded assignment of (relpath, class, digest) items to splits.
+
+def _propose_split(items: list[tuple[str, str, str, tuple[int, int]]], val_split: float,
+                   test_split: float, seed: int) -> tuple[dict[str, str], list[list[str]]]:
+    """Stratified, seeded assignment of (relpath, class, digest, (phash, dhash)) items to splits.
 
     Each class is shuffled on its own (seeded by seed and class name, so adding a class does not
-    reshuffle the others). Identical files of a class move as one group, so copies never end up
-    on both sides of the split.
+    reshuffle the others). Identical files and near-identical pictures of a class (see
+    core.data.perceptual) move as one group, so copies, bursts and neighbouring frames never
+    end up on both sides of the split and validation measures pictures the model has not seen.
+
+    Returns the assignment (relpath -> split) and the groups of more than one picture that
+    were kept together (relpaths sorted, groups sorted).
     """
-    by_class: dict[str, list[tuple[str, str]]] = {}
-    for rel, label, digest in items:
-        by_class.setdefault(label, []).append((rel, digest))
-    assignment = {}
+    by_class: dict[str, list[tuple[str, str, tuple[int, int]]]] = {}
+    for rel, label, digest, looks in items:
+        by_class.setdefault(label, []).append((rel, digest, looks))
+    assignment, kept = {}, []
     for label in sorted(by_class):
         members = sorted(by_class[label])
-        groups: dict[str, list[str]] = {}
-        for rel, digest in members:
-            groups.setdefault(digest, []).append(rel)
-        ordered = list(groups.values())
+        ordered = _groups_of(members)
+        kept.extend(group for group in ordered if len(group) > 1)
         random.Random(f"{seed}:{label}").shuffle(ordered)
         num_val, num_test = _split_sizes(len(members), val_split, test_split)
         counts = {"train": 0, "validation": 0, "test": 0}
         placed = 0
         for group in ordered:
+            # A group may overshoot what a split needs by at most half its size; a bigger one
+            # stays in training (a single picture goes wherever there is room, as before).
             if counts["train"] == 0 and placed + len(group) == len(members):
                 target = "train"  # training keeps at least one image of every class
-            elif counts["test"] < num_test:
+            elif counts["test"] + len(group) <= num_test + len(group) // 2:
                 target = "test"
-            elif counts["validation"] < num_val:
+            elif counts["validation"] + len(group) <= num_val + len(group) // 2:
                 target = "validation"
             else:
                 target = "train"
@@ -40,7 +47,19 @@ def _propose_split(items: list[tuple[str, str, str]], val_split: float, test_spl
             placed += len(group)
             for rel in group:
                 assignment[rel] = target
-    return assignment
+    return assignment, sorted(kept)
+
+
+def _groups_of(members: list[tuple[str, str, tuple[int, int]]]) -> list[list[str]]:
+    """(relpath, digest, looks) of one class, sorted, grouped: same digest or near-identical
+    looks, transitively. Groups are ordered by their first member, as the split always was."""
+    groups = UnionFind(len(members))
+    first_with_digest: dict[str, int] = {}
+    for index, (_, digest, _) in enumerate(members):
+        groups.union(first_with_digest.setdefault(digest, index), index)
+    for a, b in near_duplicate_pairs([looks for _, _, looks in members]):
+        groups.union(a, b)
+    return [[members[index][0] for index in group] for group in groups.groups()]
 
 
 def _split_sizes(count: int, val_split: float, test_split: float) -> tuple[int, int]:

@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from core.errors import EvaluationError
+from core.inference.confidence import assess_accuracy
 from core.util.progress import notify
 from core.runs.run import Run
 
@@ -16,7 +17,8 @@ def evaluate_run(run: Run | str | os.PathLike, data_dir: str | os.PathLike, list
     """Evaluate a run on DATA: a class-folder tree, or a split tree (its test/, else validation/).
 
     Returns {"accuracy", "loss", "n", "labels", "per_class", "confusion", "misclassified",
-    "split", "data", "unreadable", "ignored_classes"}.
+    "split", "data", "unreadable", "ignored_classes", "assessment"}; "assessment" is the
+    accuracy's 95% interval and whether it beats guessing (core.inference.confidence).
     """
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
@@ -63,8 +65,9 @@ def evaluate_run(run: Run | str | os.PathLike, data_dir: str | os.PathLike, list
          "probability": round(float(probs[i, predicted[i]]), 6)}
         for i in np.flatnonzero(predicted != truth)]
     misclassified.sort(key=lambda item: -item["probability"])
+    accuracy = float((predicted == truth).mean())
     return {
-        "accuracy": round(float((predicted == truth).mean()), 6),
+        "accuracy": round(accuracy, 6),
         "loss": round(float(-np.log(picked).mean()), 6),
         "n": int(len(truth)),
         "labels": labels,
@@ -75,4 +78,6 @@ def evaluate_run(run: Run | str | os.PathLike, data_dir: str | os.PathLike, list
         "data": str(data_dir),
         "unreadable": [{"path": p, "reason": r} for p, r in scan.unreadable],
         "ignored_classes": unknown,
+        "assessment": assess_accuracy(accuracy, len(truth), {
+            label: int(count) for label, count in zip(labels, np.bincount(truth, minlength=len(labels)))}),
     }

@@ -127,6 +127,8 @@ def data_summary(session: TrainingSession) -> str:
         counts = np.bincount([s.label for s in samples], minlength=session.num_classes)
         lines.append(f"  {split}: {len(samples)} images: " + ", ".join(
             f"{label} {count}" for label, count in zip(session.labels, counts)))
+    if session.scan.split_note():
+        lines.append("  " + session.scan.split_note())
     return "\n".join(lines) + "\n"
 
 

@@ -17,8 +17,11 @@ import socket
 import time
 from pathlib import Path
 
+import numpy as np
+
 from core.util.progress import CancelToken, Cancelled, ProgressListener, notify
-from core.runs.layout import BEST_MODEL, FINAL_MODEL, LAST_MODEL, RUN_FORMAT_VERSION
+from core.inference.confidence import assess_accuracy
+from core.runs.layout import BEST_MODEL, FINAL_MODEL, LAST_MODEL, RUN_FORMAT_VERSION, SUMMARY_FILE
 from core.errors import RunError
 from core.runs.lock import RunLock
 from core.training.config import TrainingConfig
@@ -86,7 +89,8 @@ def train(request: TrainingRequest | TrainingConfig, listener: ProgressListener 
         "num_classes": len(scan.classes),
         "labels": list(scan.classes),
         "dataset": {"root": str(Path(config.data_dir).resolve()), "layout": scan.layout,
-                    "splits": scan.report()["splits"], "num_unreadable": len(scan.unreadable)},
+                    "splits": scan.report()["splits"], "num_unreadable": len(scan.unreadable),
+                    **_kept_together(scan)},
         "versions": _versions(),
         "epochs_completed": 0,
     }
@@ -125,15 +129,43 @@ def _execute(session: TrainingSession, run) -> dict:
         else:
             writer.save_model(model, FINAL_MODEL)
     best = writer.best_value
+    assessment = _assess(session, best)
     writer.write_config(status=status, seconds=round(time.perf_counter() - started, 2),
-                        finished=_dt.datetime.now().isoformat(timespec="seconds"))
+                        finished=_dt.datetime.now().isoformat(timespec="seconds"),
+                        **({"validation_assessment": assessment} if assessment else {}))
+    if assessment and (writer.path / SUMMARY_FILE).is_file():
+        summary = (writer.path / SUMMARY_FILE).read_text(encoding="utf-8")
+        writer.write_summary(summary.rstrip("\n") + "\n\nBest validation accuracy: "
+                             + assessment["text"] + "\n")
     result = {"run_dir": str(writer.path), "status": status,
               "epochs_completed": writer.config.get("epochs_completed", 0),
               "best_epoch": writer.best_epoch, "monitor": session.monitor,
               "best_val_accuracy": best if session.monitor == "val_accuracy" else None,
-              "best_accuracy": best, "seconds": writer.config["seconds"]}
+              "best_accuracy": best, "seconds": writer.config["seconds"],
+              "assessment": assessment}
     notify(listener, "on_train_end", result)
     return result
+
+
+def _kept_together(scan) -> dict:
+    """What a proposed split kept on one side (counts and the sentence), for config.json."""
+    near = scan.near_duplicates
+    if not near:
+        return {}
+    return {"near_duplicates": {"num_groups": near["num_groups"],
+                                "num_pictures": near["num_pictures"]},
+            "split_note": scan.split_note()}
+
+
+def _assess(session: TrainingSession, best) -> dict | None:
+    """The best validation accuracy's 95% interval and whether it beats guessing, or None
+    without a validation split."""
+    validation = session.scan.samples("validation")
+    if best is None or session.monitor != "val_accuracy" or not validation:
+        return None
+    counts = np.bincount([sample.label for sample in validation], minlength=len(session.labels))
+    return assess_accuracy(float(best), len(validation),
+                           dict(zip(session.labels, (int(count) for count in counts))))
 
 
 @contextlib.contextmanager
