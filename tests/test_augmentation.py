@@ -76,11 +76,11 @@ def test_default_config_changes_nothing_and_keeps_rescale():
     assert build_augmenter(config) is None
 
 
-def test_keras2_blog_kwargs_load_as_is_and_equal_the_default_preset():
+def test_keras2_blog_kwargs_load_as_is_and_equal_the_keras_blog_preset():
     blog = dict(rotation_range=40, width_shift_range=0.2, height_shift_range=0.2, rescale=1. / 255,
                 shear_range=0.2, zoom_range=0.2, horizontal_flip=True, fill_mode="nearest")
     config = AugmentationConfig.from_dict(blog)
-    assert config == PRESETS["default"]
+    assert config == PRESETS["keras_blog"]
     assert config.zoom_bounds == pytest.approx((0.8, 1.2))
     assert config.shear_range == 0.2  # degrees, as Keras 2 read it
 
@@ -141,12 +141,13 @@ def test_rescale_none_means_no_rescaling_like_keras2():
 
 
 def test_presets_load_as_independent_copies():
-    assert set(PRESETS) == {"none", "light", "default", "strong"}
+    assert set(PRESETS) == {"none", "light", "keras_blog", "strong"}
     for name, preset in PRESETS.items():
         loaded = load_augmentation(name)
         assert loaded == preset and loaded is not preset
         assert loaded.is_identity() == (name == "none")
-    assert load_augmentation(" Default ") == PRESETS["default"]
+    # "default" was the Keras-blog preset's name while it was the default: old scripts work.
+    assert load_augmentation(" Default ") == PRESETS["keras_blog"]
     assert load_augmentation(None) == PRESETS["none"]
     assert load_augmentation({"rotation_range": 5}).rotation_range == 5
     assert load_augmentation(PRESETS["light"]) == PRESETS["light"]

@@ -8,7 +8,7 @@ from core.models.outputs import loss_for
 from core.models.optimizers import make_optimizer
 from core.models.summary import model_summary
 
-SCRATCH = ["small_cnn", "cnn4", "lenet", "gap_cnn"]
+SCRATCH = ["small_cnn", "cnn4", "lenet", "gap_cnn", "compact_cnn"]
 
 
 def test_registry_lists_the_scratch_models_with_descriptions():

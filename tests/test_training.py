@@ -81,7 +81,9 @@ def test_run_folder_holds_everything_needed(demo_dataset, tmp_path):
 
 def test_training_learns_the_demo_shapes(demo_dataset, tmp_path):
     result = train(config(demo_dataset, tmp_path / "run", model="small_cnn", epochs=15))
-    assert result["best_val_accuracy"] >= 0.65  # chance is 0.33
+    # Chance is 0.33; near-identical shapes stay on one side of the split, so 36 validation
+    # pictures are new ones (0.58-0.72 over seeds; 0.55 is above chance beyond the noise).
+    assert result["best_val_accuracy"] >= 0.55
 
 
 def test_cancel_stops_within_one_batch_and_keeps_the_best_model(demo_dataset, tmp_path):

@@ -129,6 +129,10 @@ def data_summary(session: TrainingSession) -> str:
             f"{label} {count}" for label, count in zip(session.labels, counts)))
     if session.scan.split_note():
         lines.append("  " + session.scan.split_note())
+    recipe = session.writer.config.get("recipe") or {}
+    if recipe.get("choices"):
+        lines += ["", "Choices made for you (see config.json, \"recipe\"):"]
+        lines += [f"- {item['why']}" for item in recipe["choices"]]
     return "\n".join(lines) + "\n"
 
 
