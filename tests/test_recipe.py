@@ -174,3 +174,18 @@ def test_given_weights_choose_the_pretrained_recipe(shared, arrows, tmp_path):
     assert "pretrained on photos" in request.choices[0]["why"]
     request, _ = request.resolve(scan_dataset(arrows))
     assert request.image_size == 160  # 48 px pictures: the smallest size the features need
+
+
+def test_a_named_backbone_takes_its_width_from_the_weights_file(shared, arrows, tmp_path):
+    path = str(shared(*WEIGHTS))
+    request = build_request(TrainingConfig(str(arrows), str(tmp_path / "r"), model="mobilenet_v2",
+                                           extra={"weights": path}))
+    assert request.config.extra["alpha"] == 0.35
+    from core.errors import TrainingError
+
+    with pytest.raises(TrainingError, match="holds MobileNetV2 \\(width 0.35\\), not vgg16"):
+        build_request(TrainingConfig(str(arrows), str(tmp_path / "r"), model="vgg16",
+                                     extra={"weights": path}))
+    with pytest.raises(TrainingError, match="pass --alpha 0.35"):
+        build_request(TrainingConfig(str(arrows), str(tmp_path / "r"), model="mobilenet_v2",
+                                     extra={"weights": path, "alpha": 1.0}))

@@ -187,11 +187,40 @@ def _transfer_extra(config: TrainingConfig) -> dict:
                                                 check_cache_outside_data)
 
     options = TransferOptions.from_extra(config.extra)
+    _match_weights_file(config.model, options)
     if options.use_cache:
         check_cache_outside_data(cache_dir(options), config.data_dir)
     defaults = TransferOptions()
     return {f.name: getattr(options, f.name) for f in dataclasses.fields(options)
             if getattr(options, f.name) != getattr(defaults, f.name)}
+
+
+def _match_weights_file(model: str, options) -> None:
+    """A weights file names its own network: the width is read from it when not given, and a
+    file of another network is refused now, with the fix, rather than after the data is read."""
+    import os
+
+    from core.models.weights_store import identify_weights
+
+    weights = options.weights or ""
+    if "+" in model or weights in ("imagenet", "none") or "=" in weights \
+            or not os.path.isfile(weights):
+        return  # fusions name a file per base; a missing file gets its sentence later
+    try:
+        found = identify_weights(weights)
+    except StudioError:
+        return  # an unknown layout may still load (Keras checks every shape)
+    if found.backbone != model:
+        raise TrainingError(f"The weights file {weights} holds {found.title}, not {model}; "
+                            f"pass --model {found.backbone}"
+                            + (f" --alpha {found.alpha:g}" if found.alpha else "")
+                            + ", or leave out --model to let the app choose.")
+    if found.alpha is not None and options.alpha is None:
+        options.alpha = found.alpha
+    elif found.alpha is not None and options.alpha != found.alpha:
+        raise TrainingError(f"The weights file {weights} holds {found.title}, but --alpha "
+                            f"{options.alpha:g} was given; pass --alpha {found.alpha:g} or "
+                            "leave it out.")
 
 
 def check_output_folder(out: Path, data_dir: Path) -> None:
