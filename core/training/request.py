@@ -19,8 +19,9 @@ Rules:
   user left alone reads the same whichever side made the request.
 - class weights: on or off as chosen; None lets the data decide (`resolve`): on when the
   classes are imbalanced (core.data.checks.is_imbalanced).
-- output folder: outside the dataset, a folder, new or empty or an earlier run, writable; the
-  feature cache folder outside the dataset too.
+- output folder: outside the dataset, a folder, new or empty or an earlier run, writable (an
+  earlier run's parent too: the new run is staged beside it); the feature cache folder outside
+  the dataset too.
 - transfer options against the model: weights files exist, --alpha fits a backbone that has a
   width, --fusion-base is one of the bases, --from-run is a finetune run of the same model
   and size (its classes are checked against the data in `resolve`).
@@ -36,11 +37,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core.errors import ConfigError, StudioError, TrainingError
-from core.runs.layout import CONFIG_FILE
+from core.runs.layout import CONFIG_FILE, LOCK_FILE, MAX_IMAGE_SIZE  # Run.open's limit too
 from core.training.config import TrainingConfig
 from core.util import atomic
 
-MAX_IMAGE_SIZE = 4096  # beyond this one picture alone takes 200 MB as float32: a typing error
 
 
 @dataclass(frozen=True)
@@ -213,16 +213,29 @@ def _check_from_run(config: TrainingConfig, from_run: str, mode: str, image_size
         raise TrainingError(f"--from-run: {error}") from None
 
 
-def check_output_folder(out: Path, data_dir: Path) -> None:
+def check_output_folder(out: Path, data_dir: Path, replace: bool = True) -> None:
     """The run folder must be outside the dataset, a folder, new or empty or an earlier run,
-    and writable. Raises TrainingError (or NotWritableError) with a sentence."""
+    and writable (with `replace`, an earlier run's parent too). Raises TrainingError (or
+    NotWritableError) with a sentence."""
     out_resolved, data_resolved = out.resolve(), data_dir.resolve()
     if out_resolved == data_resolved or data_resolved in out_resolved.parents:
         raise TrainingError(f"The output folder {out} is inside the dataset {data_dir}; choose a "
                             "folder outside it (the dataset is never written to).")
     if out.exists() and not out.is_dir():
         raise TrainingError(f"The output path {out} is a file; choose a folder.")
-    if out.is_dir() and any(out.iterdir()) and not (out / CONFIG_FILE).exists():
+    holds_run = (out / CONFIG_FILE).is_file()
+    if out.is_dir() and not holds_run and any(
+            entry.name != LOCK_FILE and not atomic.is_temporary(entry.name)
+            for entry in out.iterdir()):
         raise TrainingError(f"The output folder {out} already holds other files; choose a new or "
                             "empty folder (or an earlier run folder to replace it).")
     atomic.check_writable(out)  # also right for root and read-only disks, unlike os.access
+    if holds_run and replace:
+        # The new run is trained beside the old one and takes its place when it has a model.
+        try:
+            atomic.check_writable(out_resolved.parent)
+        except StudioError:
+            raise TrainingError(f"Cannot replace the run in {out}: its parent folder "
+                                f"{out_resolved.parent} is not writable, and a new run is "
+                                "trained beside the old one until it has a model. Choose "
+                                "another output folder.") from None
