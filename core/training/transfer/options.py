@@ -35,13 +35,20 @@ class TransferOptions:
 
     @classmethod
     def from_extra(cls, extra: dict | None) -> "TransferOptions":
+        from core.training.config import check_types
+
+        if extra is not None and not isinstance(extra, dict):
+            raise ConfigError(f"The transfer-learning options are {type(extra).__name__} data; "
+                              "expected a table of options.")
         extra = dict(extra or {})
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(extra) - names)
         if unknown:
             raise ConfigError(f"Received unknown transfer-learning option(s) {', '.join(unknown)}; "
                              f"expected some of: {', '.join(sorted(names))}.")
-        options = cls(**{key: value for key, value in extra.items() if value is not None})
+        values = {key: value for key, value in extra.items() if value is not None}
+        check_types(values, _TYPES, "transfer-learning")
+        options = cls(**values)
         options.validate()
         return options
 
@@ -68,6 +75,13 @@ class TransferOptions:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+
+
+_TYPES = {"weights": ("text",), "alpha": ("number",), "head": ("text",), "pooling": ("text",),
+          "dropout": ("number",), "hidden_units": ("int",), "regularization": ("number",),
+          "unfreeze": ("int",), "finetune_epochs": ("int",), "fine_tune_lr": ("number",),
+          "from_run": ("text",), "fusion_base": ("text",), "cache_dir": ("text",),
+          "use_cache": ("bool",)}
 
 
 # --- cache folder ------------------------------------------------------------------------------
