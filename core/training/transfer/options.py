@@ -91,12 +91,12 @@ def cache_dir(options: TransferOptions | None = None) -> Path:
     """Feature cache folder: --cache-dir, else $ICS_CACHE_DIR, else
     ~/.cache/image-classifier-studio/features. Scan records live in its scans/ subfolder."""
     if options is not None and options.cache_dir:
-        return Path(options.cache_dir).expanduser().resolve()
-    return Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR).expanduser().resolve()
+        return Path(os.path.expanduser(options.cache_dir)).resolve()  # "~nobody": kept as is
+    return Path(os.path.expanduser(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR)).resolve()
 
 
 def check_cache_outside_data(directory: Path, data_dir: str) -> None:
-    data = Path(data_dir).expanduser().resolve()
+    data = Path(os.path.expanduser(data_dir)).resolve()
     if directory == data or data in directory.parents:
         raise TrainingError(f"The cache folder {directory} is inside the dataset {data}; "
                             "choose a --cache-dir outside it (the dataset is never written to).")
