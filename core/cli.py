@@ -15,6 +15,7 @@ output folders) run before anything slow starts.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
@@ -188,9 +189,13 @@ def cmd_train(args) -> int:
     request, _ = request.resolve(scan)  # one class: stops here, before TensorFlow builds anything
     result = train(request, listener=listener, scan=scan)
     best = result.get("best_val_accuracy")
+    validation = scan.counts().get("validation") or {}
+    partial = " (of the classes it holds)" if any(not validation.get(c) for c in scan.classes) else ""
+    kept = "; the earlier run there is kept" if result.get("kept_previous_run") else ""
     text = (f"Run saved in {result['run_dir']} ({result['status']}, "
             f"{result['epochs_completed']} epochs, {result['seconds']:.1f}s)"
-            + (f"; best validation accuracy {best:.4f}" if best is not None else "")
+            + (f"; best validation accuracy {best:.4f}{partial}" if best is not None else "")
+            + kept
             + (f"\n{result['assessment']['text']}" if result.get("assessment") else ""))
     _emit(args, result, text)
     return 0
@@ -314,15 +319,24 @@ def cmd_augment_preview(args) -> int:
 
     from core.util import atomic
     from core.data.augmentation.presets import load_augmentation
-    from core.data.augmentation.preview import make_grid, preview
+    from core.data.augmentation.preview import MAX_PREVIEW_SIZE, make_grid, preview
     from core.data.imageio import read_image
 
     if not 1 <= args.n <= 64:
         raise UsageError(f"Received --n {args.n}; expected between 1 and 64 tiles.")
+    if not 1 <= args.size <= MAX_PREVIEW_SIZE:
+        raise UsageError(f"Received --size {args.size}; expected a tile size from 1 to "
+                         f"{MAX_PREVIEW_SIZE} px, such as 224.")
+    out = Path(args.out)
+    image_folder = Path(args.image).resolve().parent
+    out_folder = out.resolve().parent
+    if out_folder == image_folder or image_folder in out_folder.parents:
+        raise UsageError(f"--out {out} is inside {image_folder}, the folder of the image (in a "
+                         "dataset the grid would be trained on as one of its pictures); choose "
+                         "a file outside it.")
     config = load_augmentation(args.config)
     tiles = preview(read_image(args.image), config, n=args.n, seed=args.seed, size=args.size)
     grid = make_grid(tiles)
-    out = Path(args.out)
     ok, encoded = cv2.imencode(out.suffix or ".png", cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
     if not ok:
         raise UsageError(f"Cannot write {out}: use a .png or .jpg file name.")
@@ -400,7 +414,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+_DISK_TROUBLE = {errno.ENOSPC: "is full", errno.EDQUOT: "is over your disk quota",
+                 errno.EROFS: "is read-only"}
+
+
 def _message(error: Exception) -> str:
+    if isinstance(error, OSError) and error.errno in _DISK_TROUBLE:
+        where = f" holding {Path(error.filename).parent}" if error.filename else ""
+        return (f"The disk{where} {_DISK_TROUBLE[error.errno]}, so the results could not be "
+                "written; free some space or choose a folder on another disk, and try again.")
     if isinstance(error, OSError) and error.filename and error.strerror:
         return f"{error.strerror}: {error.filename}"
     return str(error).strip() or type(error).__name__

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -26,8 +28,8 @@ def check_trainable(scan: DatasetScan, batch_size: int) -> list[str]:
     """
     if len(scan.classes) < 2:
         found = f"only '{scan.classes[0]}'" if scan.classes else "none"
-        empty = (f" ({_quoted(scan.empty_classes)} had no readable images)"
-                 if scan.empty_classes else "")
+        empty = (f" ({_quoted(scan.empty_classes)} had no readable images"
+                 f"{_unsupported(scan, scan.empty_classes)})" if scan.empty_classes else "")
         raise DatasetError(f"{scan.root} has {len(scan.classes)} usable class ({found}){empty}; a "
                            "classifier needs images of at least 2 classes. Add a folder of images "
                            "for each class.")
@@ -36,14 +38,23 @@ def check_trainable(scan: DatasetScan, batch_size: int) -> list[str]:
     if missing:
         raise DatasetError(f"No training images for {_quoted(missing)}: every class needs images in "
                            "train/. Add some, or remove the class folder.")
+    notes = []
     small = sorted((count, name) for name, count in counts.items() if count < batch_size)
-    if not small:
-        return []
-    examples = ", ".join(f"'{name}' {count}" for count, name in small[:5])
-    more = f" and {len(small) - 5} more" if len(small) > 5 else ""
-    return [f"{_count(len(small), 'class')} {'has' if len(small) == 1 else 'have'} fewer training "
-            f"images than one batch ({batch_size}): {examples}{more}. Training works, but the model "
-            "sees these classes rarely; add images or choose a smaller batch size."]
+    if small:
+        examples = ", ".join(f"'{name}' {count}" for count, name in small[:5])
+        more = f" and {len(small) - 5} more" if len(small) > 5 else ""
+        notes.append(f"{_count(len(small), 'class')} {'has' if len(small) == 1 else 'have'} fewer "
+                     f"training images than one batch ({batch_size}): {examples}{more}. Training "
+                     "works, but the model sees these classes rarely; add images or choose a "
+                     "smaller batch size.")
+    validation = scan.counts().get("validation") or {}
+    if sum(validation.values()):
+        absent = [name for name in scan.classes if not validation.get(name)]
+        if absent:
+            notes.append(f"The validation split has no images of {_quoted(absent)} (too few to "
+                         "set any aside), so validation accuracy measures only the other "
+                         "classes; add images of these classes.")
+    return notes
 
 
 def suggest_input_size(sizes: list[tuple[int, int]]) -> int:
@@ -91,7 +102,8 @@ def _problem_warnings(scan: DatasetScan, found: _Found, readable, assignment, va
                                 "Classes differ between splits, so all of them are used.")
 
     for name in scan.empty_classes:
-        warnings.append(f"The class folder '{name}' contains no readable images; it was left out.")
+        warnings.append(f"The class folder '{name}' contains no readable images"
+                        f"{_unsupported(scan, [name])}; it was left out.")
 
     if len(classes) == 1:
         hint = ""
@@ -174,3 +186,39 @@ def is_imbalanced(scan: DatasetScan) -> bool:
     """True when the largest class has more than IMBALANCE_RATIO times the images of the
     smallest: class weights then keep the model from just guessing the biggest class."""
     return imbalance_ratio(scan) > IMBALANCE_RATIO
+
+
+UNSUPPORTED_EXTENSIONS = {".heic": "HEIC", ".heif": "HEIC", ".avif": "AVIF"}
+
+
+def _unsupported(scan, classes) -> str:
+    """", only HEIC images, which this program cannot read: convert them to JPEG or PNG" when
+    the classes hold only images in formats that are not supported (files named .heic or
+    .avif, which the scan passes over, or files of those formats under other names), else ""."""
+    reasons = [reason for path, reason in scan.unreadable
+               if set(path.split("/")[:-1]) & set(classes)]
+    formats = {reason.split()[0] for reason in reasons if "images are not supported" in reason}
+    if any("images are not supported" not in reason for reason in reasons):
+        return ""
+    for folder in _class_folders(Path(scan.root), classes):
+        try:
+            names = [entry.name for entry in os.scandir(folder) if entry.is_file()]
+        except OSError:
+            continue
+        formats |= {UNSUPPORTED_EXTENSIONS[Path(name).suffix.lower()] for name in names
+                    if Path(name).suffix.lower() in UNSUPPORTED_EXTENSIONS}
+    if not formats:
+        return ""
+    return (f", only {' and '.join(sorted(formats))} images, which this program cannot read: "
+            "convert them to JPEG or PNG")
+
+
+def _class_folders(root: Path, classes) -> list[Path]:
+    """The folders named after `classes` in the dataset root or one level below (splits)."""
+    folders = [root / name for name in classes]
+    try:
+        folders += [entry.path / Path(name) for entry in os.scandir(root) if entry.is_dir()
+                    for name in classes]
+    except OSError:
+        pass
+    return [Path(folder) for folder in folders if Path(folder).is_dir()]

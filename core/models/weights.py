@@ -68,7 +68,7 @@ def parse_weights(spec: str | None, bases: list[str]) -> dict[str, WeightsSource
 def _weights_source(value: str) -> WeightsSource:
     if value.lower() in WEIGHTS_CHOICES:
         return WeightsSource(value.lower())
-    path = Path(value).expanduser()
+    path = Path(os.path.expanduser(value))  # Path.expanduser raises for an unknown ~user
     if not path.is_file():
         raise ConfigError(f"Received --weights {value!r}, which is neither 'imagenet', 'none' "
                          "nor an existing file. Pass the path of a weights file (.h5 or "

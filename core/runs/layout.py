@@ -12,6 +12,9 @@ LAST_MODEL = "last.keras"  # the model after the last finished epoch, with its o
 CHECKPOINT_INFO = "ics_checkpoint.json"  # inside last.keras: which epoch it holds
 LOCK_FILE = ".training.lock"  # held (flock) by the process training into the folder
 RUN_FORMAT_VERSION = 1
+# The largest input size: beyond it one picture alone takes 200 MB as float32, a typing error.
+# Training refuses larger sizes, and reopening a run refuses them too.
+MAX_IMAGE_SIZE = 4096
 OLDEST_FORMAT_VERSION = 1
 
 

@@ -41,8 +41,26 @@ class RunLock:
         try:
             self._lock.acquire()
         except filelock.Timeout:
-            raise RunError(f"Another training is writing into {self.path.parent} right now; wait "
-                           "for it to finish or choose another output folder.") from None
+            raise self._busy() from None
+        if not self._holds_current_file():
+            # The folder was replaced (core.runs.staging) between opening the lock file and
+            # locking it: the lock taken belongs to the old run, which is being deleted.
+            self._lock.release()
+            raise self._busy()
+
+    def _busy(self) -> RunError:
+        return RunError(f"Another training is writing into {self.path.parent} right now; wait "
+                        "for it to finish or choose another output folder.")
+
+    def _holds_current_file(self) -> bool:
+        fd = getattr(getattr(self._lock, "_context", None), "lock_file_fd", None)
+        if not isinstance(fd, int):
+            return True  # cannot tell with this filelock: trust it
+        try:
+            held, current = os.fstat(fd), os.stat(self.path)
+        except OSError:
+            return False
+        return (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino)
 
     def release(self) -> None:
         if self._lock.is_locked:

@@ -28,10 +28,11 @@ from pathlib import Path
 from core.runs.archive import check_model_archive, read_checkpoint_info
 from core.runs.history import read_history
 from core.runs.layout import (MAX_CONFIG_BYTES, BEST_MODEL, CONFIG_FILE, FINAL_MODEL,
-                              HISTORY_FILE, LABELS_FILE, LAST_MODEL, LOCK_FILE,
+                              HISTORY_FILE, LABELS_FILE, LAST_MODEL, LOCK_FILE, MAX_IMAGE_SIZE,
                               OLDEST_FORMAT_VERSION, RUN_FORMAT_VERSION)
 from core.errors import RunError, UnsafeModelError
 from core.runs.lock import RunLock
+from core.runs.staging import is_transient
 
 
 _LEGACY_MODEL_FILES = ("best.h5", "final.h5", "model.h5", "best_model.h5", "saved_model.pb")
@@ -84,7 +85,7 @@ class Run:
             raise RunError(f"{path} has duplicated class names in {LABELS_FILE}; the run folder is "
                            "damaged.")
         size = config.get("image_size")
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 4096:
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_IMAGE_SIZE:
             raise RunError(f"{path / CONFIG_FILE} is damaged: its image_size ({size!r}) is not a "
                            "size in pixels.")
         return cls(path=path, config=config, labels=list(labels),
@@ -270,7 +271,8 @@ class RunSummary:
 
 
 def list_runs(root: str | os.PathLike) -> list[RunSummary]:
-    """Runs inside `root` (or `root` itself if it is a run), newest first. Broken runs (also
+    """Runs inside `root` (or `root` itself if it is a run), newest first; a new run still
+    staged beside the run it will replace (core.runs.staging) is not listed. Broken runs (also
     folders holding a run's model or labels without a usable configuration) are listed with
     an error rather than hidden, so no trained model goes missing from the list."""
     root = Path(root)
@@ -278,7 +280,9 @@ def list_runs(root: str | os.PathLike) -> list[RunSummary]:
         candidates = [root]
     else:
         try:
-            candidates = sorted((p for p in root.iterdir() if _looks_like_run(p)), key=lambda p: p.name)
+            candidates = sorted((p for p in root.iterdir()
+                                 if not is_transient(p.name) and _looks_like_run(p)),
+                                key=lambda p: p.name)
         except OSError:  # missing, not a folder, or not readable: no runs to show
             candidates = []
     summaries = []

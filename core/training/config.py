@@ -1,10 +1,61 @@
 """The settings of a training run (`TrainingConfig`, saved into config.json) and their own checks."""
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, field, fields
 
 from core.errors import ConfigError
 from core.training.precision import PRECISIONS
+
+MAX_SEED = 2**32 - 1  # NumPy's and TensorFlow's seeds are 32-bit
+
+
+def check_types(values: dict, kinds: dict, where: str) -> None:
+    """Raise ConfigError naming the first setting in `values` whose value is not of its kind
+    in `kinds` (name -> tuple of "int", "number", "text", "bool", "table", "none",
+    "augmentation"). Settings missing from `kinds` are not checked."""
+    for name, value in values.items():
+        allowed = kinds.get(name)
+        if allowed is None or any(_is_kind(value, kind) for kind in allowed):
+            continue
+        wanted = " or ".join(_KIND_WORDS[kind] for kind in allowed)
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise ConfigError(f"The {where} setting {name} is {shown}; expected {wanted}.")
+
+
+_KIND_WORDS = {"int": "a whole number", "number": "a number", "text": "text",
+               "bool": "true or false", "table": "a table of settings", "none": "nothing (null)",
+               "augmentation": "an augmentation preset, file or table"}
+
+
+def _is_kind(value, kind: str) -> bool:
+    if kind == "none":
+        return value is None
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if kind == "number":
+        return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+                and math.isfinite(float(value)))
+    if kind == "text":
+        return isinstance(value, str) and "\x00" not in value
+    if kind == "table":
+        return isinstance(value, dict)
+    if kind == "augmentation":
+        return (isinstance(value, (str, dict)) or hasattr(value, "to_dict")) \
+            and not (isinstance(value, str) and "\x00" in value)
+    raise ValueError(kind)
+
+
+_TYPES = {"data_dir": ("text",), "out_dir": ("text",), "model": ("text",),
+          "image_size": ("int", "none"), "epochs": ("int", "none"), "batch_size": ("int",),
+          "optimizer": ("text", "none"), "learning_rate": ("number", "none"),
+          "augment": ("augmentation",), "val_split": ("number",), "test_split": ("number",),
+          "seed": ("int",), "early_stopping": ("int", "none"), "class_weights": ("bool", "none"),
+          "mode": ("text", "none"), "precision": ("text",), "extra": ("table",)}
 
 
 @dataclass
@@ -32,6 +83,8 @@ class TrainingConfig:
     extra: dict = field(default_factory=dict)  # mode-specific options (transfer learning)
 
     def validate(self) -> None:
+        """Raise ConfigError with a sentence naming the first unusable setting."""
+        check_types({f.name: getattr(self, f.name) for f in fields(self)}, _TYPES, "training")
         checks = [
             (self.epochs is None or self.epochs >= 1,
              f"Received epochs={self.epochs}; it must be at least 1."),
@@ -42,6 +95,10 @@ class TrainingConfig:
              f"Received test split {self.test_split}; validation + test must stay below 1."),
             (self.early_stopping is None or self.early_stopping >= 0,
              "Early-stopping patience cannot be negative."),
+            (0 <= self.seed <= MAX_SEED, f"Received seed {self.seed}; expected a whole number "
+                                         f"from 0 to {MAX_SEED}."),
+            (self.learning_rate is None or self.learning_rate > 0,
+             f"Received learning rate {self.learning_rate}; it must be positive, such as 0.001."),
             (self.image_size is None or self.image_size >= 8,
              f"Received image size {self.image_size}; it must be at least 8 pixels."),
             (self.precision in PRECISIONS, f"Received precision {self.precision!r}; expected "
@@ -59,6 +116,19 @@ class TrainingConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainingConfig":
+        """The settings in `data` (config.json's "training"); unknown keys are ignored.
+        Raises ConfigError naming a setting that is missing or of the wrong kind."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"The training settings are {type(data).__name__} data; expected "
+                              "a table of settings (a JSON object).")
         names = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in names})
+        values = {key: value for key, value in data.items() if key in names}
+        for required in ("data_dir", "out_dir"):
+            if required not in values:
+                raise ConfigError(f"The training settings have no {required}; expected the "
+                                  "folder it names.")
+        check_types(values, _TYPES, "training")
+        config = cls(**values)
+        config.validate()
+        return config
 

@@ -24,8 +24,12 @@ Rules:
   user left alone reads the same whichever side made the request.
 - class weights: on or off as chosen; None lets the data decide (`resolve`): on when the
   classes are imbalanced (core.data.checks.is_imbalanced).
-- output folder: outside the dataset, a folder, new or empty or an earlier run, writable; the
-  feature cache folder outside the dataset too.
+- output folder: outside the dataset, a folder, new or empty or an earlier run, writable (an
+  earlier run's parent too: the new run is staged beside it); the feature cache folder outside
+  the dataset too.
+- transfer options against the model: weights files exist, --alpha fits a backbone that has a
+  width, --fusion-base is one of the bases, --from-run is a finetune run of the same model
+  and size (its classes are checked against the data in `resolve`).
 
 Example:
     request = build_request(TrainingConfig("data/cats_dogs", "runs/first"))
@@ -37,13 +41,12 @@ import dataclasses
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from core.errors import StudioError, TrainingError
-from core.runs.layout import CONFIG_FILE
+from core.errors import ConfigError, StudioError, TrainingError
+from core.runs.layout import CONFIG_FILE, LOCK_FILE, MAX_IMAGE_SIZE  # Run.open's limit too
 from core.training.config import TrainingConfig
 from core.util import atomic
 
 AUTO = "auto"  # model and augmentation: chosen by the app (the recommended recipe)
-MAX_IMAGE_SIZE = 4096  # beyond this one picture alone takes 200 MB as float32: a typing error
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,13 @@ class TrainingRequest:
         except StudioError as error:
             raise TrainingError(str(error)) from None
         warnings = list(scan.warnings) + [note for note in notes if note not in scan.warnings]
+        from_run = (self.config.extra or {}).get("from_run")
+        if from_run:
+            labels = _open_from_run(from_run).labels
+            if labels != list(scan.classes):
+                raise TrainingError(f"--from-run {from_run} has classes {', '.join(labels)}, but "
+                                    f"this dataset has {', '.join(scan.classes)}; use a run "
+                                    "trained on these classes.")
         config, choices = self.config, list(self.choices)
         if config.class_weights is None:
             config = replace(config, class_weights=is_imbalanced(scan))
@@ -160,7 +170,7 @@ def build_request(config: TrainingConfig) -> TrainingRequest:
                             f"{spec.default_image_size}).")
     augment = config.augment if config.augment == AUTO else \
         load_augmentation(config.augment).to_dict()
-    extra = _transfer_extra(config) if spec.family == "transfer" else {}
+    extra = _transfer_extra(config, mode, image_size) if spec.family == "transfer" else {}
     check_output_folder(Path(config.out_dir), Path(config.data_dir))
     resolved = replace(config, mode=mode, image_size=image_size, extra=extra, augment=augment)
     return TrainingRequest(config=resolved, family=spec.family, recipe=recipe,
@@ -168,21 +178,30 @@ def build_request(config: TrainingConfig) -> TrainingRequest:
 
 
 def _from_run_size(config: TrainingConfig, spec) -> int | None:
-    """Fine-tuning continues an earlier run: its input size, when that run can be read (if it
-    cannot, the finetune mode says why)."""
-    from core.runs.run import Run
-
+    """Fine-tuning continues an earlier run: its input size (the run is checked later, in
+    `_check_from_run`, with a sentence when it cannot be used)."""
     from_run = (config.extra or {}).get("from_run") if spec.family == "transfer" else None
-    if not from_run:
+    if not from_run or not isinstance(from_run, str):
         return None
     try:
-        return Run.open(from_run).image_size
+        return _open_from_run(from_run).image_size
     except StudioError:
         return None
 
 
-def _transfer_extra(config: TrainingConfig) -> dict:
-    """The transfer options, checked, without those left at their defaults."""
+def _open_from_run(from_run: str):
+    from core.errors import RunError
+    from core.runs.run import Run
+
+    try:
+        return Run.open(from_run)
+    except RunError as error:
+        raise TrainingError(f"--from-run: {error}") from None
+
+
+def _transfer_extra(config: TrainingConfig, mode: str, image_size: int) -> dict:
+    """The transfer options, checked (also against the model: weights, width, fusion base,
+    --from-run), without those left at their defaults."""
     from core.training.transfer.options import (TransferOptions, cache_dir,
                                                 check_cache_outside_data)
 
@@ -190,6 +209,9 @@ def _transfer_extra(config: TrainingConfig) -> dict:
     _match_weights_file(config.model, options)
     if options.use_cache:
         check_cache_outside_data(cache_dir(options), config.data_dir)
+    _check_bases(config.model, options)
+    if options.from_run:
+        _check_from_run(config, options.from_run, mode, image_size)
     defaults = TransferOptions()
     return {f.name: getattr(options, f.name) for f in dataclasses.fields(options)
             if getattr(options, f.name) != getattr(defaults, f.name)}
@@ -223,16 +245,68 @@ def _match_weights_file(model: str, options) -> None:
                             "leave it out.")
 
 
-def check_output_folder(out: Path, data_dir: Path) -> None:
+def _check_bases(model: str, options) -> None:
+    """--weights, --alpha and --fusion-base against the model's backbones (as the network
+    builder would find them, but before anything is written)."""
+    from core.models.backbones import check_alpha, get_backbone
+    from core.models.fusion import FUSION_SEPARATOR, fusion_bases
+    from core.models.weights import parse_weights
+
+    bases = fusion_bases(model) if FUSION_SEPARATOR in model else [model]
+    if options.alpha is not None and not any(get_backbone(b).has_alpha for b in bases):
+        raise ConfigError(f"Received --alpha {options.alpha} for {model}, which has no width "
+                          "multiplier; --alpha applies to mobilenet_v2 only.")
+    for base in bases:
+        if get_backbone(base).has_alpha:
+            check_alpha(base, options.alpha)
+    if options.fusion_base is not None and options.fusion_base not in bases:
+        raise ConfigError(f"Received --fusion-base {options.fusion_base!r}; choose one of this "
+                          f"model's bases: {', '.join(bases)}.")
+    parse_weights(options.weights, bases)
+
+
+def _check_from_run(config: TrainingConfig, from_run: str, mode: str, image_size: int) -> None:
+    if mode != "finetune":
+        raise ConfigError(f"Received --from-run {from_run} with mode {mode!r}; --from-run "
+                          "continues an earlier run in mode finetune only (pass --mode finetune).")
+    source = _open_from_run(from_run)
+    if source.config.get("family") != "transfer" or source.config.get("model") != config.model:
+        raise TrainingError(f"--from-run {from_run} was trained with model "
+                            f"{source.config.get('model')!r} ({source.config.get('mode')}); "
+                            "fine-tuning continues a run of the same backbone, so pass --model "
+                            f"{source.config.get('model')} or train a head first.")
+    if source.image_size != image_size:
+        raise TrainingError(f"--from-run {from_run} was trained at {source.image_size} px; "
+                            f"leave out --image-size or pass {source.image_size}.")
+    try:
+        source.model_path("best")
+    except StudioError as error:
+        raise TrainingError(f"--from-run: {error}") from None
+
+
+def check_output_folder(out: Path, data_dir: Path, replace: bool = True) -> None:
     """The run folder must be outside the dataset, a folder, new or empty or an earlier run,
-    and writable. Raises TrainingError (or NotWritableError) with a sentence."""
+    and writable (with `replace`, an earlier run's parent too). Raises TrainingError (or
+    NotWritableError) with a sentence."""
     out_resolved, data_resolved = out.resolve(), data_dir.resolve()
     if out_resolved == data_resolved or data_resolved in out_resolved.parents:
         raise TrainingError(f"The output folder {out} is inside the dataset {data_dir}; choose a "
                             "folder outside it (the dataset is never written to).")
     if out.exists() and not out.is_dir():
         raise TrainingError(f"The output path {out} is a file; choose a folder.")
-    if out.is_dir() and any(out.iterdir()) and not (out / CONFIG_FILE).exists():
+    holds_run = (out / CONFIG_FILE).is_file()
+    if out.is_dir() and not holds_run and any(
+            entry.name != LOCK_FILE and not atomic.is_temporary(entry.name)
+            for entry in out.iterdir()):
         raise TrainingError(f"The output folder {out} already holds other files; choose a new or "
                             "empty folder (or an earlier run folder to replace it).")
     atomic.check_writable(out)  # also right for root and read-only disks, unlike os.access
+    if holds_run and replace:
+        # The new run is trained beside the old one and takes its place when it has a model.
+        try:
+            atomic.check_writable(out_resolved.parent)
+        except StudioError:
+            raise TrainingError(f"Cannot replace the run in {out}: its parent folder "
+                                f"{out_resolved.parent} is not writable, and a new run is "
+                                "trained beside the old one until it has a model. Choose "
+                                "another output folder.") from None

@@ -76,7 +76,7 @@ class TrainingSession:
         notify(self.listener, "on_stage", stage, epochs)
         notify(self.listener, "on_train_begin", {
             "epochs": epoch_offset + epochs, "initial_epoch": epoch_offset, "stage": stage,
-            "steps_per_epoch": steps, "run_dir": str(self.writer.path)})
+            "steps_per_epoch": steps, "run_dir": str(self.writer.target)})
         callbacks = [make_run_callback(self.writer, self.listener, self.cancel, stage,
                                        self.monitor, epoch_offset, save_best,
                                        checkpoint=self.checkpoints and save_best is None)]

@@ -21,14 +21,14 @@ import numpy as np
 
 from core.util.progress import CancelToken, Cancelled, ProgressListener, notify
 from core.inference.confidence import assess_accuracy
-from core.runs.layout import BEST_MODEL, FINAL_MODEL, LAST_MODEL, RUN_FORMAT_VERSION, SUMMARY_FILE
+from core.runs.layout import BEST_MODEL, FINAL_MODEL, RUN_FORMAT_VERSION, SUMMARY_FILE
 from core.errors import RunError
 from core.runs.lock import RunLock
 from core.training.config import TrainingConfig
 from core.errors import TrainingError
 from core.training.graphs import released_tensorflow_graphs
 from core.training.modes import MODE_RUNNERS
-from core.training.request import TrainingRequest, build_request, check_output_folder
+from core.training.request import TrainingRequest, build_request
 from core.training.session import TrainingSession, class_weights_for
 from core.training.writer import RunWriter
 
@@ -95,14 +95,17 @@ def train(request: TrainingRequest | TrainingConfig, listener: ProgressListener 
         "epochs_completed": 0,
     }
     with _training_lock(out), released_tensorflow_graphs():
-        writer.start(run_config | _process_info(), list(scan.classes))
-        session = TrainingSession(config=config, scan=scan, writer=writer,
-                                  image_size=request.image_size,
-                                  augmentation=request.augmentation(), listener=listener,
-                                  cancel=cancel,
-                                  class_weight=class_weights_for(scan, len(scan.classes))
-                                  if config.class_weights else None)
-        return _execute(session, lambda: MODE_RUNNERS[request.mode](session))
+        try:
+            writer.start(run_config | _process_info(), list(scan.classes))
+            session = TrainingSession(config=config, scan=scan, writer=writer,
+                                      image_size=request.image_size,
+                                      augmentation=request.augmentation(), listener=listener,
+                                      cancel=cancel,
+                                      class_weight=class_weights_for(scan, len(scan.classes))
+                                      if config.class_weights else None)
+            return _execute(session, lambda: MODE_RUNNERS[request.mode](session))
+        finally:
+            writer.close()  # a new run that never saved a model leaves the old one in place
 
 
 def _execute(session: TrainingSession, run) -> dict:
@@ -116,8 +119,16 @@ def _execute(session: TrainingSession, run) -> dict:
         model = run()
     except Cancelled:
         status, model = "cancelled", session.model
+        if not writer.published:
+            return _old_run_kept(session, started)
+    except KeyboardInterrupt:  # Ctrl-C: stopped by the user, not a failure
+        _record_end(writer, status="cancelled")
+        raise
     except BaseException as error:
-        writer.write_config(status="failed", error=str(error))
+        plain = plain_training_error(error, session)
+        _record_end(writer, status="failed", error=str(plain or error))
+        if plain is not None:
+            raise plain from error
         raise
     if model is not None:
         if status == "finished" and writer.best_epoch is not None \
@@ -168,6 +179,49 @@ def _assess(session: TrainingSession, best) -> dict | None:
                            dict(zip(session.labels, (int(count) for count in counts))))
 
 
+def _record_end(writer: RunWriter, **status) -> None:
+    """Say how a published run ended, as far as the disk lets us (when it is full, the run
+    reads as "interrupted" instead); an unpublished new run is dropped by `train`."""
+    if writer.published:
+        with contextlib.suppress(OSError):
+            writer.write_config(**status)
+
+
+def _old_run_kept(session: TrainingSession, started: float) -> dict:
+    """Stopped before the new run saved any model: it is dropped, the old run stays."""
+    writer = session.writer
+    writer.discard()
+    session.log(f"Stopped before the new run saved a model; the earlier run in {writer.target} "
+                "is kept as it was.")
+    result = {"run_dir": str(writer.target), "status": "cancelled", "epochs_completed": 0,
+              "best_epoch": None, "monitor": session.monitor, "best_val_accuracy": None,
+              "best_accuracy": None, "seconds": round(time.perf_counter() - started, 2),
+              "kept_previous_run": True}
+    notify(session.listener, "on_train_end", result)
+    return result
+
+
+def plain_training_error(error: BaseException, session) -> TrainingError | None:
+    """The sentence for a failure the user can act on (out of memory, a full or read-only
+    disk), or None for anything else."""
+    import errno
+
+    name = type(error).__name__
+    if isinstance(error, MemoryError) or name == "ResourceExhaustedError":  # TensorFlow's
+        return TrainingError(
+            f"Ran out of memory training at {session.image_size} px with batches of "
+            f"{session.config.batch_size}; pass a smaller --image-size (models train well at "
+            "a few hundred px, such as 224) or a smaller --batch-size.")
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+        what = {errno.ENOSPC: "is full", errno.EDQUOT: "is over your quota",
+                errno.EROFS: "is read-only"}[error.errno]
+        folder = session.writer.target
+        return TrainingError(f"The disk holding {folder} {what}, so the run could not be saved; "
+                             "free some space (or choose an output folder on another disk) "
+                             "and train again.")
+    return None
+
+
 @contextlib.contextmanager
 def _training_lock(out: Path):
     """Hold the run folder's lock: no second training into it, and a killed run shows as
@@ -185,88 +239,6 @@ def _training_lock(out: Path):
 
 def _process_info() -> dict:
     return {"pid": os.getpid(), "host": socket.gethostname()}
-
-
-def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
-                    listener: ProgressListener | None = None,
-                    cancel: CancelToken | None = None) -> dict:
-    """Continue an interrupted (or stopped) run from the last epoch it finished.
-
-    The history up to that epoch is kept, the model and its optimizer come from last.keras,
-    and the data is scanned again with the run's seed; if the dataset changed, resuming is
-    refused (the splits would differ). `epochs` is the new total (default: the run's own).
-    From-scratch runs only for now (transfer modes keep no checkpoint).
-
-    Returns the same dict as `train`. Raises TrainingError with a sentence when the run
-    cannot be resumed.
-    """
-    import keras
-
-    from core.data.augmentation.presets import load_augmentation
-    from core.runs.run import Run
-    from core.runs.archive import check_model_archive
-
-    cancel = cancel or CancelToken()
-    try:
-        run = Run.open(run_dir)
-    except RunError as error:
-        raise TrainingError(str(error)) from None
-    out = Path(run_dir)
-    checkpoint = run.checkpoint()
-    saved = dict(run.config.get("training") or {})
-    config = TrainingConfig.from_dict(saved | {"out_dir": str(out)})
-    if epochs is not None:
-        config.epochs = epochs
-    config.validate()
-    if checkpoint is None:
-        raise TrainingError(f"{out} cannot be resumed: it has no checkpoint ({LAST_MODEL}); it "
-                            "was stopped before its first epoch ended, or made by an older "
-                            "version or a transfer-learning mode. Train it again instead.")
-    path, done, stage = checkpoint
-    if run.config.get("mode", "scratch") != "scratch" or stage != "train":
-        raise TrainingError(f"{out} was trained with mode {run.config.get('mode')!r}; only "
-                            "from-scratch runs can be resumed in this version.")
-    if done >= config.epochs:
-        raise TrainingError(f"{out} has already finished all {done} epochs; pass --epochs with a "
-                            f"larger total (e.g. --epochs {done + 5}) to train it further.")
-    check_output_folder(out, Path(config.data_dir))
-    augmentation = load_augmentation(saved.get("augment", config.augment))
-    scan = _scan(config, run.config.get("family", "scratch"), listener, cancel)
-    recorded = (run.config.get("dataset") or {}).get("splits")
-    if scan.report()["splits"] != recorded or list(scan.classes) != run.labels:
-        raise TrainingError(f"The dataset {config.data_dir} changed since this run started (its "
-                            "classes or image counts differ), so resuming would mix different "
-                            "training and validation images. Start a new run instead.")
-    with _training_lock(out), released_tensorflow_graphs():
-        try:
-            check_model_archive(path)
-        except RunError as error:
-            raise TrainingError(str(error)) from None
-        keras.utils.set_random_seed(config.seed + done)
-        model = keras.models.load_model(path, compile=True, safe_mode=True)
-        writer = RunWriter(out)
-        history = [row for row in run.history if (row.get("epoch") or 0) <= done]
-        writer.resume(run.config | _process_info() | {
-            "status": "running", "epochs_completed": done,
-            "training": run.config.get("training", {}) | {"epochs": config.epochs},
-            "resumed": (run.config.get("resumed") or []) + [
-                {"at_epoch": done, "when": _dt.datetime.now().isoformat(timespec="seconds")}]},
-            history)
-        session = TrainingSession(config=config, scan=scan, writer=writer,
-                                  image_size=run.image_size, augmentation=augmentation,
-                                  listener=listener, cancel=cancel,
-                                  class_weight=class_weights_for(scan, len(scan.classes))
-                                  if config.class_weights else None, checkpoints=True)
-        notify(listener, "on_log", f"Resuming {out} after epoch {done} of {config.epochs}.")
-
-        def fit():
-            session.model = model
-            train_ds, val_ds = session.datasets()
-            session.fit(model, train_ds, val_ds, config.epochs - done, stage="train",
-                        epoch_offset=done)
-            return model
-
-        return _execute(session, fit)
 
 
 def _versions() -> dict:

@@ -117,7 +117,9 @@ def check_writable(folder: str | os.PathLike) -> Path:
         raise NotWritableError(f"Cannot write to {folder}: {existing} is a file, not a folder. "
                                "Choose another output folder.")
     reason = None
-    if not os.access(existing, os.W_OK | os.X_OK):
+    if _read_only_disk(existing):
+        reason = "the disk is read-only"  # os.access would call it "permission denied"
+    elif not os.access(existing, os.W_OK | os.X_OK):
         reason = "permission denied"
     else:
         try:
@@ -129,6 +131,13 @@ def check_writable(folder: str | os.PathLike) -> Path:
         raise NotWritableError(f"Cannot write to {existing} ({reason}). Choose an output folder "
                                "you can write to, such as one in your home folder.")
     return existing
+
+
+def _read_only_disk(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+        return False
 
 
 def _plain_os_reason(error: OSError) -> str:

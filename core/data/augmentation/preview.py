@@ -47,6 +47,9 @@ def _resize_long_side(image: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(image, new_size, interpolation=interpolation)
 
 
+MAX_PREVIEW_SIZE = 1024  # 64 tiles of 1024 px are 800 MB as float32; more is a typing error
+
+
 def preview(image: np.ndarray, config, n: int = 9, seed: int = 0,
             size: int | None = None) -> list[np.ndarray]:
     """Show what an augmentation does: n randomly augmented versions of one image.
@@ -77,6 +80,10 @@ def preview(image: np.ndarray, config, n: int = 9, seed: int = 0,
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
             raise ConfigError(f"Received size={size!r}; expected a whole number of pixels "
                              "of at least 1, or none.")
+        if size > MAX_PREVIEW_SIZE:
+            raise ConfigError(f"Received a tile size of {size} px; the largest is "
+                              f"{MAX_PREVIEW_SIZE} px (a tile shows what augmentation does: "
+                              "224 is plenty).")
         image = _resize_long_side(image, int(size))
     config = load_augmentation(config)
     if config.is_identity():

@@ -64,6 +64,9 @@ def plan_features(session: TrainingSession, choices: list, input_size: int,
         if cache.problem:
             session.log(f"The feature cache {cache.path} was unusable ({cache.problem}); "
                         "rebuilding it.")
+        elif cache.damaged:
+            session.log(f"{cache.damaged} cached features in {cache.path} failed their checksum "
+                        "(the file was damaged); extracting those images again.")
     path_of = {}
     for split, samples in splits.items():
         for sample, digest in zip(samples, digests[split]):
@@ -119,7 +122,8 @@ def extract_features(session: TrainingSession, network, options: TransferOptions
                    "files": [str(cache.path) for cache in caches if cache.path is not None],
                    "hits": hits, "misses": len(todo), "images": len(wanted),
                    "per_base": per_base,
-                   "rebuilt": [str(cache.path) for cache in caches if cache.problem]},
+                   "rebuilt": [str(cache.path) for cache in caches if cache.problem],
+                   "damaged_rows": sum(cache.damaged for cache in caches)},
             extraction={"images": done, "seconds": round(seconds, 3),
                         "images_per_second": round(done / seconds, 2) if done else None,
                         "batch_size": session.config.batch_size,

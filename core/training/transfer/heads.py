@@ -188,7 +188,7 @@ def _fit_linear_head(session, network, options, data: FeatureSet, epoch_offset: 
     notify(session.listener, "on_stage", "head", 1)
     notify(session.listener, "on_train_begin", {
         "epochs": epoch_offset + 1, "initial_epoch": epoch_offset, "stage": "head",
-        "steps_per_epoch": 1, "run_dir": str(writer.path)})
+        "steps_per_epoch": 1, "run_dir": str(writer.target)})
     started = time.perf_counter()
     kernel, bias, c = linear_head_weights(options.head, data.train_x, data.train_y,
                                        session.num_classes, options.regularization,

@@ -38,13 +38,20 @@ class TransferOptions:
 
     @classmethod
     def from_extra(cls, extra: dict | None) -> "TransferOptions":
+        from core.training.config import check_types
+
+        if extra is not None and not isinstance(extra, dict):
+            raise ConfigError(f"The transfer-learning options are {type(extra).__name__} data; "
+                              "expected a table of options.")
         extra = dict(extra or {})
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(extra) - names)
         if unknown:
             raise ConfigError(f"Received unknown transfer-learning option(s) {', '.join(unknown)}; "
                              f"expected some of: {', '.join(sorted(names))}.")
-        options = cls(**{key: value for key, value in extra.items() if value is not None})
+        values = {key: value for key, value in extra.items() if value is not None}
+        check_types(values, _TYPES, "transfer-learning")
+        options = cls(**values)
         options.validate()
         return options
 
@@ -77,6 +84,13 @@ class TransferOptions:
                 raise ConfigError(message)
 
 
+_TYPES = {"weights": ("text",), "alpha": ("number",), "head": ("text",), "pooling": ("text",),
+          "dropout": ("number",), "hidden_units": ("int",), "regularization": ("number",),
+          "unfreeze": ("int",), "finetune_epochs": ("int",), "fine_tune_lr": ("number",),
+          "from_run": ("text",), "fusion_base": ("text",), "cache_dir": ("text",),
+          "use_cache": ("bool",)}
+
+
 # --- cache folder ------------------------------------------------------------------------------
 
 
@@ -84,12 +98,12 @@ def cache_dir(options: TransferOptions | None = None) -> Path:
     """Feature cache folder: --cache-dir, else $ICS_CACHE_DIR, else
     ~/.cache/image-classifier-studio/features. Scan records live in its scans/ subfolder."""
     if options is not None and options.cache_dir:
-        return Path(options.cache_dir).expanduser().resolve()
-    return Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR).expanduser().resolve()
+        return Path(os.path.expanduser(options.cache_dir)).resolve()  # "~nobody": kept as is
+    return Path(os.path.expanduser(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR)).resolve()
 
 
 def check_cache_outside_data(directory: Path, data_dir: str) -> None:
-    data = Path(data_dir).expanduser().resolve()
+    data = Path(os.path.expanduser(data_dir)).resolve()
     if directory == data or data in directory.parents:
         raise TrainingError(f"The cache folder {directory} is inside the dataset {data}; "
                             "choose a --cache-dir outside it (the dataset is never written to).")
