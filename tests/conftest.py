@@ -20,6 +20,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings(monkeypatch, tmp_path_factory):
+    """Each test starts with no remembered weights files: one test giving --weights must not
+    turn the next test's recommended recipe into a pretrained one."""
+    monkeypatch.setenv("ICS_CONFIG_DIR", str(tmp_path_factory.mktemp("settings")))
+
+
 def run_python(code: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run `code` in a fresh Python process from the project root (fails the test with the
     end of stderr when the process fails); `.stdout` and `.stderr` are text."""

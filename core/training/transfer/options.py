@@ -86,7 +86,8 @@ class TransferOptions:
 
 _TYPES = {"weights": ("text",), "alpha": ("number",), "head": ("text",), "pooling": ("text",),
           "dropout": ("number",), "hidden_units": ("int",), "regularization": ("number",),
-          "unfreeze": ("int",), "finetune_epochs": ("int",), "fine_tune_lr": ("number",),
+          "unfreeze": ("int", "text"), "finetune_epochs": ("int",), "fine_tune_lr": ("number",),
+          "finetune_below": ("number",),
           "from_run": ("text",), "fusion_base": ("text",), "cache_dir": ("text",),
           "use_cache": ("bool",)}
 
