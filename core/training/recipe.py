@@ -88,8 +88,8 @@ def _pretrained(config, extra, weights, source) -> tuple[TrainingConfig, list[di
                "per class go a long way."),
         choice("stages", "features, then fine-tuning where it helps",
                "Its features of your pictures are computed once and cached; a logistic "
-               "regression learns your classes from them, with its strength chosen by "
-               "cross-validation on the training pictures. If that leaves more than "
+               "regression learns your classes from them, with its strength chosen on "
+               "a held-out part of the training pictures. If that leaves more than "
                f"{100 - HEAD_GOOD_ENOUGH * 100:.0f} in 100 validation pictures wrong, the whole "
                f"network is then fine-tuned for up to {extra['finetune_epochs']} epochs at a "
                f"low learning rate ({extra['fine_tune_lr']:g}), keeping the best epoch."),

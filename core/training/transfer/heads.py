@@ -92,27 +92,36 @@ def _feature_validation(data: FeatureSet):
 
 
 # Candidate regularisation strengths (C on standardised features) for a head left to choose:
-# pooled ImageNet features of a few thousand pictures want C around 0.01-0.1 (measured on
-# cats/dogs and flowers); the ends of the range are there for very small or large datasets.
-C_CANDIDATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+# pooled ImageNet features of a few thousand pictures want C around 0.003-0.03 (measured on
+# cats/dogs and flowers: larger C only overfits); the ends are there for unusual datasets.
+C_CANDIDATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
 
 
 def choose_c(kind: str, train_x, train_y, balanced: bool = False, seed: int = 0) -> float:
-    """C with the best mean accuracy in 3-fold cross-validation on the training features
-    (stratified; the validation split stays untouched, so its figure stays honest). Ties go
-    to the stronger regularisation."""
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    """C with the best accuracy on a held-out quarter of the training features (stratified;
+    the validation split stays untouched, so its figure stays honest). One hold-out instead
+    of k folds, and each fit warm-started from the previous C: a few seconds for thousands
+    of pictures, where 3-fold cross-validation took minutes. Ties go to the stronger
+    regularisation."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+    from sklearn.preprocessing import StandardScaler
 
-    folds = min(3, int(np.bincount(train_y).min()))
-    if folds < 2:
-        return 0.1
+    if int(np.bincount(train_y).min()) < 4:
+        return 0.1  # too few pictures per class to hold any out
+    fit_rows, held_rows = next(StratifiedShuffleSplit(1, test_size=0.25, random_state=seed)
+                               .split(train_x, train_y))
+    scaler = StandardScaler().fit(train_x[fit_rows])
+    fit_x, held_x = scaler.transform(train_x[fit_rows]), scaler.transform(train_x[held_rows])
+    model = _linear_model(kind, C_CANDIDATES[0], balanced, seed)[-1]
+    if "warm_start" in model.get_params():  # LogisticRegression; LinearSVC starts afresh
+        model.set_params(warm_start=True, tol=1e-3)
     scores = []
     for c in C_CANDIDATES:
-        model = _linear_model(kind, c, balanced, seed)
+        model.set_params(C=c)
         with _quiet_convergence():
-            scores.append(cross_val_score(model, train_x, train_y, cv=StratifiedKFold(
-                folds, shuffle=True, random_state=seed)).mean())
-    return C_CANDIDATES[int(np.argmax(np.round(scores, 4)))]
+            model.fit(fit_x, train_y[fit_rows])
+        scores.append(float(np.mean(model.predict(held_x) == train_y[held_rows])))
+    return C_CANDIDATES[int(np.argmax(np.round(scores, 3)))]
 
 
 def _linear_model(kind: str, c: float, balanced: bool, seed: int):
@@ -152,8 +161,8 @@ def linear_head_weights(kind: str, train_x, train_y, num_classes: int, c: float 
     sigmoid (2 classes) or softmax (one-vs-rest scores) turns that into probability-like
     values (not calibrated probabilities; the ranking and the predicted class are the SVM's).
     """
-    if c is None:
-        c = choose_c(kind, train_x, train_y, balanced, seed)
+    if c is None:  # chosen for logistic regression; LinearSVC keeps 0.1 (tuning it took minutes)
+        c = choose_c(kind, train_x, train_y, balanced, seed) if kind == "logreg" else 0.1
     pipeline = _linear_model(kind, c, balanced, seed)
     with _quiet_convergence():
         pipeline.fit(train_x, train_y)
@@ -206,8 +215,8 @@ def _fit_linear_head(session, network, options, data: FeatureSet, epoch_offset: 
     writer.record_epoch(row, session.monitor, lambda: writer.save_model(network.model, BEST_MODEL))
     notify(session.listener, "on_epoch_end", epoch_offset, {**logs, "seconds": seconds})
     solver = "LogisticRegression" if options.head == "logreg" else "LinearSVC"
-    chosen = "" if options.regularization is not None else \
-        ", chosen by cross-validation on the training pictures"
+    chosen = "" if options.regularization is not None or options.head != "logreg" else \
+        ", chosen on a held-out quarter of the training pictures"
     session.log(f"{solver} head (C={c:g}{chosen}) fitted in {seconds:.1f}s and stored as an "
                 "equivalent Dense layer.")
     session.writer.write_config(head_c=c)
