@@ -12,7 +12,8 @@ agrees on what "readable" means and on the reason shown when a file is not:
   once and decodes JPEGs at 1/8 scale, which still reads every byte of entropy-coded data
   but skips most of the work.
 - Failures raise `ImageReadError`, whose ``reason`` is a short plain sentence for users
-  ("file is empty", "image data is truncated", "not an image: the file is an HTML page").
+  ("file is empty", "image data is truncated", "not an image: the file is an HTML page");
+  `core.data.image_reasons` works out the reason from the bytes when Pillow refuses a file.
 
 Pillow does the decoding; it releases the GIL while decoding, so callers may probe many files
 from a thread pool. No TensorFlow or Qt here.
@@ -27,13 +28,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import stat
 import warnings
 from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from core.data.image_reasons import (damaged_reason, header_only, riff_is_short, sniff_format,
+                                      too_large_reason, unidentified_reason)
 from core.data.perceptual import perceptual_hashes
 from core.errors import ImageReadError
 
@@ -152,7 +154,7 @@ def decode_image_bytes(data: bytes) -> np.ndarray:
     except MemoryError:
         raise ImageReadError("image is too large to decode (out of memory)") from None
     except Exception as error:  # Pillow raises many types for odd files; all mean "can't use it".
-        raise ImageReadError(_damaged_reason(error)) from None
+        raise ImageReadError(damaged_reason(error)) from None
 
 
 def probe_image(path: str | os.PathLike) -> ImageInfo:
@@ -194,7 +196,7 @@ def probe_image_bytes(data: bytes) -> ImageInfo:
     except MemoryError:
         raise ImageReadError("image is too large to decode (out of memory)") from None
     except Exception as error:
-        raise ImageReadError(_damaged_reason(error)) from None
+        raise ImageReadError(damaged_reason(error)) from None
     if orientation in _SWAPS_AXES:
         width, height = height, width
     native = _is_native(image_format, mode, orientation, image.info, data)
@@ -240,15 +242,15 @@ def _open(data: bytes) -> Image.Image:
     try:
         return Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as error:
-        raise ImageReadError(_too_large_reason(error)) from None
+        raise ImageReadError(too_large_reason(error)) from None
     except UnidentifiedImageError:
-        raise ImageReadError(_unidentified_reason(data)) from None
+        raise ImageReadError(unidentified_reason(data)) from None
     except MemoryError:
         raise ImageReadError("image is too large to decode (out of memory)") from None
     except Exception as error:
-        if _sniff_format(data) == "WEBP" and _riff_is_short(data):
+        if sniff_format(data) == "WEBP" and riff_is_short(data):
             raise ImageReadError("image data is truncated") from None
-        raise ImageReadError(_damaged_reason(error)) from None
+        raise ImageReadError(damaged_reason(error)) from None
 
 
 def _load(image: Image.Image, data: bytes) -> None:
@@ -257,13 +259,13 @@ def _load(image: Image.Image, data: bytes) -> None:
         image.load()
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         message = str(error)
-        if _header_only(image.format, data):
+        if header_only(image.format, data):
             raise ImageReadError(f"file has a {image.format} header but no image data") from None
         if "truncated" in message or isinstance(error, EOFError):
             raise ImageReadError("image data is truncated") from None
-        if image.format == "WEBP" and _riff_is_short(data):
+        if image.format == "WEBP" and riff_is_short(data):
             raise ImageReadError("image data is truncated") from None
-        raise ImageReadError(_damaged_reason(error)) from None
+        raise ImageReadError(damaged_reason(error)) from None
 
 
 def _orientation(image: Image.Image) -> int:
@@ -327,93 +329,3 @@ def _is_native(image_format: str | None, mode: str, orientation: int, info: dict
         idat = data.find(b"IDAT")
         return b"acTL" not in data[: idat if idat > 0 else len(data)]  # animated PNG
     return False
-
-
-# --- reasons -----------------------------------------------------------------------------------
-
-_MAGIC = (
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"),
-    (b"II*\x00", "TIFF"),
-    (b"MM\x00*", "TIFF"),
-    (b"BM", "BMP"),
-)
-
-
-def _sniff_format(data: bytes) -> str | None:
-    for magic, name in _MAGIC:
-        if data.startswith(magic):
-            return name
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    if re.match(rb"P[1-7]\s", data[:3]):
-        return "PPM"
-    return None
-
-
-def _unidentified_reason(data: bytes) -> str:
-    image_format = _sniff_format(data)
-    if image_format:
-        if image_format == "PNG" and b"IDAT" not in data:
-            return "file has a PNG header but no image data"
-        if image_format == "JPEG" and b"\xff\xda" not in data:
-            return "file has a JPEG header but no image data"
-        return f"file starts like a {image_format} image but is truncated or damaged"
-    head = data[:1024]
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"avif", b"avis"):
-            return "AVIF images are not supported; convert the file to JPEG or PNG"
-        if brand in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
-            return "HEIC images are not supported; convert the file to JPEG or PNG"
-        return "not an image: the file is a video or other media file"
-    if head.startswith(b"%PDF"):
-        return "not an image: the file is a PDF document"
-    if head.startswith(b"PK\x03\x04"):
-        return "not an image: the file is a ZIP archive"
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith(b"<"):
-        if b"<svg" in text:
-            return "SVG vector images are not supported; convert the file to PNG"
-        if b"<html" in text or b"<!doctype html" in text or b"<head" in text or b"<body" in text:
-            return "not an image: the file is an HTML web page saved with an image name"
-        return "not an image: the file contains XML or HTML text"
-    if _looks_like_text(head):
-        return "not an image: the file contains text"
-    return "not an image, or in a format that cannot be read"
-
-
-def _looks_like_text(head: bytes) -> bool:
-    try:
-        decoded = head.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return all(ch.isprintable() or ch in "\t\r\n" for ch in decoded)
-
-
-def _header_only(image_format: str | None, data: bytes) -> bool:
-    if image_format in ("JPEG", "MPO"):
-        return b"\xff\xda" not in data
-    if image_format == "PNG":
-        return b"IDAT" not in data
-    return False
-
-
-def _riff_is_short(data: bytes) -> bool:
-    return len(data) >= 8 and int.from_bytes(data[4:8], "little") + 8 > len(data)
-
-
-def _too_large_reason(error: Exception) -> str:
-    match = re.search(r"\((\d+) pixels\)", str(error))
-    if match:
-        return f"image is too large ({int(match.group(1)) / 1e6:.0f} megapixels)"
-    return "image is too large"
-
-
-def _damaged_reason(error: Exception) -> str:
-    message = str(error).strip().rstrip(".")
-    if "truncated" in message:
-        return "image data is truncated"
-    return f"image data is damaged ({message})" if message else "image data is damaged"

@@ -1,0 +1,72 @@
+"""Commands about pictures and datasets: `inspect`, `augment-preview`, `demo`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.cli.common import PrintListener, UsageError, emit
+
+
+def cmd_inspect(args) -> int:
+    from core.data.scanning import scan_dataset
+
+    listener = None if args.json else PrintListener()
+    scan = scan_dataset(args.data, val_split=args.val_split, test_split=args.test_split,
+                        seed=args.seed, listener=listener)
+    report = scan.report()
+    lines = [f"Dataset {report['root']}", f"  layout: {report['layout']}",
+             f"  classes ({len(report['classes'])}): {', '.join(report['classes'])}",
+             f"  images: {report['num_images']}"]
+    for split, counts in report["splits"].items():
+        lines.append(f"  {split}: " + ", ".join(f"{c} {n}" for c, n in counts.items()))
+    size = report["image_size"]
+    if size:
+        lines.append(f"  image size (w x h): min {size['min']}, median {size['median']}, "
+                     f"max {size['max']}")
+    lines.append(f"  suggested input size: {report['suggested_input_size']} px")
+    if report["split_note"]:
+        lines.append(f"  split: {report['split_note']}")
+    for item in report["unreadable"]:
+        lines.append(f"  unreadable: {item['path']}: {item['reason']}")
+    for warning in report["warnings"]:
+        lines.append(f"  warning: {warning}")
+    emit(args, report, "\n".join(lines))
+    return 0
+
+
+def cmd_augment_preview(args) -> int:
+    import cv2
+
+    from core.util import atomic
+    from core.data.augmentation.presets import load_augmentation
+    from core.data.augmentation.preview import MAX_PREVIEW_SIZE, make_grid, preview
+    from core.data.imageio import read_image
+
+    if not 1 <= args.n <= 64:
+        raise UsageError(f"Received --n {args.n}; expected between 1 and 64 tiles.")
+    if not 1 <= args.size <= MAX_PREVIEW_SIZE:
+        raise UsageError(f"Received --size {args.size}; expected a tile size from 1 to "
+                         f"{MAX_PREVIEW_SIZE} px, such as 224.")
+    out = Path(args.out)
+    image_folder = Path(args.image).resolve().parent
+    out_folder = out.resolve().parent
+    if out_folder == image_folder or image_folder in out_folder.parents:
+        raise UsageError(f"--out {out} is inside {image_folder}, the folder of the image (in a "
+                         "dataset the grid would be trained on as one of its pictures); choose "
+                         "a file outside it.")
+    config = load_augmentation(args.config)
+    tiles = preview(read_image(args.image), config, n=args.n, seed=args.seed, size=args.size)
+    grid = make_grid(tiles)
+    ok, encoded = cv2.imencode(out.suffix or ".png", cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise UsageError(f"Cannot write {out}: use a .png or .jpg file name.")
+    atomic.write_bytes(out, encoded.tobytes())
+    print(f"Wrote {len(tiles)} augmented versions to {out}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from core.data.demo import make_demo_dataset
+
+    path = make_demo_dataset(args.dest, images_per_class=args.per_class)
+    print(f"Demo dataset written to {path}")
+    return 0
