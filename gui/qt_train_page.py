@@ -27,6 +27,15 @@ from gui.qt_training_worker import QtTrainingWorker, start_training_thread
 from gui.qt_workers import QtWorkerRunner
 
 
+def _setting_words(config) -> str:
+    """The settings of a training about to start, "chosen by the app" where left to it."""
+    def said(value, unit=""):
+        return "chosen by the app" if value is None or value == "auto" else f"{value}{unit}"
+
+    return (f"epochs {said(config.epochs)}, input size {said(config.image_size, ' px')}, "
+            f"augmentation {'chosen by the app' if config.augment == 'auto' else 'as set'}")
+
+
 class QtTrainPage(QtStepPage):
     """The Train step.
 
@@ -69,7 +78,7 @@ class QtTrainPage(QtStepPage):
     def _build_settings_card(self) -> QtCard:
         card = QtCard("Model and settings")
         card.setFixedWidth(370)
-        self.settings = QtTrainingSettings()
+        self.settings = QtTrainingSettings(self._runner)
         self.settings.changed.connect(self._update_buttons)
         self.settings.epochsChanged.connect(self._on_epochs_changed)
         scroll = QScrollArea()
@@ -181,17 +190,18 @@ class QtTrainPage(QtStepPage):
             self.notify("Choose your pictures in step 1 first.", "warning")
             return
         values = self.settings.values()
-        run_dir = self._new_run_dir(values["model"])
-        config = self.settings.training_config(
-            state.data_dir, run_dir, val_split=state.val_split,
-            augment=dict(state.augmentation) if state.augmentation else "default")
+        run_dir = self._new_run_dir("recommended" if values["model"] == "auto"
+                                    else values["model"])
+        config = self.settings.training_config(state.data_dir, run_dir,
+                                               val_split=state.val_split,
+                                               augment=state.augment_setting())
         self._live_run_dir = str(run_dir)
-        self.plots.clear(config.epochs)
+        self.plots.clear(self.settings.expected_epochs())
         self.log_view.clear()
         self.run_caption.setText(f"Training \u201c{run_dir.name}\u201d")
         self.progress_card.show_starting()
-        self._append_log(f"Training {self.settings.spec().title} on {state.data_dir} for "
-                         f"{config.epochs} epochs at {config.image_size} px.")
+        self._append_log(f"Training {self.settings.title()} on {state.data_dir}: "
+                         f"{_setting_words(config)}.")
         worker = QtTrainingWorker(config, state.scan, self._spare_process)
         self._spare_process = None
         progress = self.progress_card
@@ -243,7 +253,7 @@ class QtTrainPage(QtStepPage):
         training = self.is_training()
         scan = self._state.scan
         self.train_button.setEnabled(scan is not None and not training
-                                     and self.settings.spec() is not None)
+                                     and self.settings.is_ready())
         self.stop_button.setEnabled(training and not self._worker.cancel_token.cancelled
                                     if training else False)
         self.settings.setEnabled(not training)
