@@ -126,9 +126,8 @@ class QtTransferOptions(QWidget):
         for path in paths:
             weights = self._files.get(path)
             text = Path(path).name
-            if weights is not None:  # the file name is long: what it holds, the path in the tip
-                text = "Your weights file" + (f" ({weights.alpha:g}\u00d7)" if weights.alpha
-                                              is not None else "")
+            if weights is not None:  # its name is long: the path in the tip, the width below
+                text = "Your weights file"
             combo.insertItem(combo.count() - 1, text, path)
             combo.setItemData(combo.findData(path), path, Qt.ItemDataRole.ToolTipRole)
         if paths:
