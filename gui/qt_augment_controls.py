@@ -3,6 +3,11 @@
 The knobs are listed in `KNOBS` with a label, a range and a plain-language tooltip. Every
 field of `AugmentationConfig` must have an entry (a test checks it); a field the engine adds
 later still gets a generic control, so nothing is ever hidden from the user.
+
+The first preset, and the default, is Recommended ("auto", as on the command line): the
+settings decided from the person's pictures (core.data.augmentation.decide; the page runs the
+decision in a worker and hands it over with `set_recommended`), shown with its reasons. Until
+it is decided, the knobs show the safe choice (no mirroring, small turns).
 """
 from __future__ import annotations
 
@@ -14,15 +19,24 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout
                                QSlider, QWidget)
 
 from core.data.augmentation.config import FILL_MODES, AugmentationConfig
+from core.data.augmentation.decide import augmentation_for
 from core.data.augmentation.presets import PRESETS
 
+AUTO = "auto"
+CUSTOM = "custom"
+PRESET_TITLES = {AUTO: "Recommended (decided from your pictures)", "none": "None",
+                 "light": "Light", "keras_blog": "Keras blog (classic)", "strong": "Strong",
+                 CUSTOM: "Custom"}
 PRESET_WORDS = {
+    AUTO: "Decided from your pictures: mirrored and turned far only where that keeps the class.",
     "none": "No changes: the model sees every picture as it is.",
-    "light": "Small turns, shifts and zooms, and mirroring. Safe for most pictures.",
-    "default": "The classic recipe: turns up to 40\u00b0, shifts and zooms of 20%, mirroring.",
+    "light": "Small turns, shifts and zooms, and mirroring. Safe for most photos.",
+    "keras_blog": "The Keras blog\u2019s recipe: turns up to 40\u00b0, shifts and zooms of 20%, "
+                  "mirroring.",
     "strong": "Bigger changes, including brightness and contrast. For small datasets.",
 }
-CUSTOM = "custom"
+DECIDING = "Looking at your pictures to decide whether mirroring and turning keep their class\u2026"
+NOT_YET = "Decided from your pictures once they are loaded in step 1."
 
 FILL_WORDS = {
     "nearest": "Stretch the edge",
@@ -146,7 +160,10 @@ class QtAugmentControls(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("augmentControls")
-        self._config = PRESETS["default"].to_dict()
+        self._recommended = augmentation_for(False, False).to_dict()  # safe until decided
+        self._reasons: list[str] = []
+        self._mirror_allowed: bool | None = None
+        self._config = dict(self._recommended)
         self._editors: dict[str, QWidget] = {}
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -158,24 +175,34 @@ class QtAugmentControls(QWidget):
         self.preset_combo.setObjectName("augmentPresetCombo")
         self.preset_combo.setToolTip("Ready-made settings. Pick one, then adjust any slider.")
         self.preset_combo.setAccessibleName("Augmentation preset")
-        for name in PRESETS:
-            self.preset_combo.addItem(name.capitalize(), name)
+        for name in (AUTO, *PRESETS):
+            self.preset_combo.addItem(PRESET_TITLES.get(name, name.capitalize()), name)
             self.preset_combo.setItemData(self.preset_combo.count() - 1, PRESET_WORDS.get(name, ""),
                                           Qt.ItemDataRole.ToolTipRole)
-        self.preset_combo.addItem("Custom", CUSTOM)
+        self.preset_combo.addItem(PRESET_TITLES[CUSTOM], CUSTOM)
         self.preset_combo.setItemData(self.preset_combo.count() - 1, "Your own settings.",
                                       Qt.ItemDataRole.ToolTipRole)
         self.preset_combo.activated.connect(self._on_preset_chosen)
         preset_label = QLabel("Preset")
         preset_label.setObjectName("knobLabel")
-        grid.addWidget(preset_label, 0, 0)
-        grid.addWidget(self.preset_combo, 0, 1)
+        preset_label.setBuddy(self.preset_combo)
+        self.preset_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset_combo.setMinimumContentsLength(12)
+        grid.addWidget(preset_label, 0, 0, 1, 2)
+        grid.addWidget(self.preset_combo, 1, 0, 1, 2)  # full width: its names are long
         self.preset_note = QLabel()
         self.preset_note.setObjectName("presetNote")
         self.preset_note.setWordWrap(True)
-        grid.addWidget(self.preset_note, 1, 0, 1, 2)
+        grid.addWidget(self.preset_note, 2, 0, 1, 2)
+        self.reasons_label = QLabel(NOT_YET)
+        self.reasons_label.setObjectName("augmentReasons")
+        self.reasons_label.setWordWrap(True)
+        self.reasons_label.setToolTip("Measured on your own pictures: a quick classifier learns "
+                                      "your classes, then is shown pictures mirrored and turned.")
+        grid.addWidget(self.reasons_label, 3, 0, 1, 2)
 
-        row = 2
+        row = 4
         for field in dataclasses.fields(AugmentationConfig):
             knob = KNOBS.get(field.name) or Knob(field.name.replace("_", " ").capitalize(),
                                                  f"Engine setting {field.name}.", high=1.0)
@@ -189,7 +216,7 @@ class QtAugmentControls(QWidget):
             self._editors[field.name] = editor
             row += 1
         grid.setRowStretch(row, 1)
-        self.set_config(self._config, "default")
+        self.set_config(self._config, AUTO)
 
     # -- editors ---------------------------------------------------------------------------
     def _make_editor(self, name: str, knob: Knob) -> QWidget:
@@ -283,7 +310,37 @@ class QtAugmentControls(QWidget):
     def _update_dependent(self) -> None:
         constant = self._config.get("fill_mode") == "constant"
         self._editors["cval"].setEnabled(constant)
-        self.preset_note.setText(PRESET_WORDS.get(self.preset(), "Your own settings."))
+        note = PRESET_WORDS.get(self.preset(), "Your own settings.")
+        if self._mirror_allowed is False and self._config.get("horizontal_flip"):
+            note += (" Careful: your pictures looked like mirroring changes their class, and "
+                     "these settings mirror them.")
+        self.preset_note.setText(note)
+        self.reasons_label.setVisible(self.preset() == AUTO)
+
+    # -- the recommendation ----------------------------------------------------------------
+    def set_deciding(self, deciding: bool) -> None:
+        """Say that the recommendation is being decided (True) or that there are no pictures
+        to decide from (False)."""
+        self._reasons, self._mirror_allowed = [], None
+        self._recommended = augmentation_for(False, False).to_dict()
+        self.reasons_label.setText(DECIDING if deciding else NOT_YET)
+        if self.preset() == AUTO:
+            self.set_config(self._recommended, AUTO)
+        self._update_dependent()
+
+    def set_recommended(self, config: dict, reasons: list[str], mirror: bool) -> bool:
+        """The settings decided from the pictures, and why. Shown at once when Recommended is
+        the preset (returns True: the config changed); kept for later otherwise."""
+        self._recommended, self._reasons, self._mirror_allowed = dict(config), list(reasons), mirror
+        self.reasons_label.setText("\n\n".join(reasons))
+        if self.preset() == AUTO:
+            self.set_config(self._recommended, AUTO)
+            return True
+        self._update_dependent()
+        return False
+
+    def reasons(self) -> list[str]:
+        return list(self._reasons)
 
     # -- changes ---------------------------------------------------------------------------
     def _on_edited(self, name: str) -> None:
@@ -294,13 +351,12 @@ class QtAugmentControls(QWidget):
 
     def choose_preset(self, name: str) -> None:
         """Switch to preset `name` as if the user picked it (emits configChanged)."""
-        self.set_config(PRESETS[name].to_dict(), name)
+        config = self._recommended if name == AUTO else PRESETS[name].to_dict()
+        self.set_config(config, name)
         self.configChanged.emit(self.config(), name)
 
     @Slot(int)
     def _on_preset_chosen(self, index: int) -> None:
         name = self.preset_combo.itemData(index)
-        if name == CUSTOM:
-            return
-        self.set_config(PRESETS[name].to_dict(), name)
-        self.configChanged.emit(self.config(), name)
+        if name != CUSTOM:
+            self.choose_preset(name)

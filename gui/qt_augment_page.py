@@ -3,6 +3,11 @@
 Every slider change asks the preview worker for new tiles (`core.data.augmentation.preview.preview`). Only
 the newest request is kept while one is being drawn, so dragging a slider never queues up
 stale work and the grid follows the slider.
+
+The default preset, Recommended, is decided from the pictures: when a dataset is loaded,
+`decide_augmentation` (core.data.augmentation.decide: a few seconds) runs on its own worker
+lane with the training's seed, and the page previews the decided settings with their reasons.
+Training then asks for augment="auto" and the engine decides the same from the same pictures.
 """
 from __future__ import annotations
 
@@ -40,6 +45,17 @@ def _cached_image(path: str):
     while len(_IMAGE_CACHE) > _IMAGE_CACHE_SIZE:
         _IMAGE_CACHE.popitem(last=False)
     return image
+
+
+def decide_augmentation(scan):
+    """Worker job: the augmentation the engine will decide for `scan` (same samples, same
+    seed as a training with the default seed)."""
+    from core.data.augmentation.decide import choose_augmentation
+    from core.training.config import TrainingConfig
+
+    seed = TrainingConfig.__dataclass_fields__["seed"].default
+    return choose_augmentation(scan.samples("train"), scan.samples("validation"),
+                               scan.num_classes, seed=seed)
 
 
 def render_preview(path: str, config: dict, n: int, seed: int, size: int) -> dict:
@@ -111,6 +127,7 @@ class QtAugmentPage(QtStepPage):
         self.footer.insertWidget(0, self.timing_label)
         state.datasetChanged.connect(self._on_dataset_changed)
         state.set_augmentation(self.controls.config(), self.controls.preset())
+        self._decision_job = None
 
     def _build_preview_view(self) -> QWidget:
         view = QWidget()
@@ -265,13 +282,41 @@ class QtAugmentPage(QtStepPage):
     def _on_go_to_data(self) -> None:
         self.stepRequested.emit(0)
 
+    # -- the recommendation ----------------------------------------------------------------
+    def _decide(self) -> None:
+        """Decide the Recommended settings for the loaded pictures, off the GUI thread."""
+        if self._decision_job is not None:
+            self._decision_job.cancel()  # an older dataset's: its result is not wanted
+        scan = self._state.scan
+        self.controls.set_deciding(scan is not None)
+        self._state.set_augmentation(self.controls.config(), self.controls.preset())
+        self._decision_job = None
+        if scan is None:
+            return
+        self._decision_job = self._runner.submit(
+            "augment-decide", decide_augmentation, scan, doing="looking at your pictures",
+            on_result=lambda choice: self._on_decided(scan, choice),
+            on_error=self._on_decision_failed)
+
+    def _on_decided(self, scan, choice) -> None:
+        if scan is not self._state.scan:  # the dataset changed meanwhile
+            return
+        self._decision_job = None
+        self._state.set_augmentation_choice(choice)
+        if self.controls.set_recommended(choice.config.to_dict(), choice.reasons, choice.mirror):
+            self._state.set_augmentation(self.controls.config(), self.controls.preset())
+            self.request_preview()
+
+    def _on_decision_failed(self, report) -> None:
+        self._decision_job = None
+        self.controls.reasons_label.setText("The pictures could not be looked at (" +
+                                            report.message.rstrip(".") + "); training decides "
+                                            "again when it starts.")
+
     @Slot()
     def _on_dataset_changed(self) -> None:
         self._image_path = None
-        if self._state.data_dir == self._state.demo_dir and self.controls.preset() == "default":
-            # The demo shapes are upright; the default preset's 40-degree turns hide that and
-            # keep a first run near 60%. The light preset reaches about 85% in 10 epochs.
-            self.controls.choose_preset("light")
+        self._decide()
         if self.isVisible():
             self._pick_image()
         elif self._state.scan is not None:

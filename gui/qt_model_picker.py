@@ -1,14 +1,21 @@
 """Choose the model (from the engine's registry) and, for pretrained models, how to use it.
 
-Each choice comes with a sentence on what it is, when to pick it and how long it takes here,
-so nobody has to know what "fine-tuning" means to choose well.
+The first choice, and the default, is the recommended recipe (model "auto", as on the command
+line): the app chooses the network from the weights on this computer, and says which in
+plain words (`QtRecipeNote`). Each other choice comes with a sentence on what it is, when to
+pick it and how long it takes here, so nobody has to know what "fine-tuning" means to choose
+well.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
+from gui.qt_recipe_note import QtRecipeNote
 from gui.qt_transfer_options import QtTransferOptions
+
+AUTO = "auto"  # the recommended recipe (core.training.request.AUTO)
+RECOMMENDED = "Recommended (chosen from your pictures)"
 
 # Plain words for the engine's training modes (`ModelSpec.modes`).
 MODE_WORDS = {
@@ -29,7 +36,7 @@ class QtModelPicker(QWidget):
 
     changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, runner=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._specs: dict[str, object] = {}
         layout = QVBoxLayout(self)
@@ -38,8 +45,9 @@ class QtModelPicker(QWidget):
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("modelCombo")
         self.model_combo.setAccessibleName("Model")
-        self.model_combo.setToolTip("Which kind of neural network to train. Start with the "
-                                    "first one; read the note below for each.")
+        self.model_combo.setToolTip("Which kind of neural network to train. The first, "
+                                    "Recommended, lets the app choose; the note below explains "
+                                    "each.")
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_combo.setMinimumContentsLength(12)
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
@@ -62,7 +70,10 @@ class QtModelPicker(QWidget):
         self.mode_description = QLabel()
         self.mode_description.setObjectName("fieldHint")
         self.mode_description.setWordWrap(True)
+        self.recipe_note = QtRecipeNote(runner)
+        self.recipe_note.weightsChanged.connect(self._on_weights_changed)
         layout.addWidget(self.model_combo)
+        layout.addWidget(self.recipe_note)
         layout.addWidget(self.description)
         layout.addWidget(self.timing)
         layout.addSpacing(4)
@@ -80,6 +91,11 @@ class QtModelPicker(QWidget):
         self._specs = {spec.name: spec for spec in specs}
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
+        self.model_combo.addItem(RECOMMENDED, AUTO)
+        self.model_combo.setItemData(0, "The app chooses the network, input size, changes to "
+                                     "the pictures and training length from your pictures and "
+                                     "the pretrained weights on this computer.",
+                                     Qt.ItemDataRole.ToolTipRole)
         for family, heading in (("scratch", "from scratch"), ("transfer", "pretrained")):
             for spec in specs:
                 if spec.family == family:
@@ -97,6 +113,9 @@ class QtModelPicker(QWidget):
     def model_name(self) -> str | None:
         return self.model_combo.currentData()
 
+    def is_recommended(self) -> bool:
+        return self.model_name() == AUTO
+
     def set_model(self, name: str, mode: str | None = None) -> None:
         index = self.model_combo.findData(name)
         if index >= 0:
@@ -107,6 +126,7 @@ class QtModelPicker(QWidget):
                 self.mode_combo.setCurrentIndex(index)
 
     def spec(self):
+        """The chosen model's `ModelSpec`; None for Recommended (the app chooses)."""
         return self._specs.get(self.model_name())
 
     def mode(self) -> str | None:
@@ -115,6 +135,20 @@ class QtModelPicker(QWidget):
     @Slot()
     def _on_model_changed(self, *args) -> None:
         spec = self.spec()
+        recommended = self.is_recommended()
+        self.recipe_note.setVisible(recommended)
+        self.description.setVisible(not recommended)
+        if recommended:
+            self.recipe_note.refresh()
+            self.timing.hide()
+            for widget in (self.mode_label, self.mode_combo, self.mode_description):
+                widget.hide()
+            self.mode_combo.blockSignals(True)
+            self.mode_combo.clear()
+            self.mode_combo.blockSignals(False)
+            self.transfer_options.set_spec(None, None)
+            self.changed.emit()
+            return
         if spec is None:
             self.description.setText("The list of models is loading\u2026")
             return
@@ -141,6 +175,11 @@ class QtModelPicker(QWidget):
         title, text = MODE_WORDS.get(mode, ("", "")) if mode else ("", "")
         self.mode_description.setText(text)
         self.transfer_options.set_spec(self.spec(), mode)
+        self.changed.emit()
+
+    @Slot()
+    def _on_weights_changed(self) -> None:
+        self.transfer_options.refresh_weights()
         self.changed.emit()
 
     def extra(self) -> dict:

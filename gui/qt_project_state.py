@@ -24,7 +24,10 @@ class ProjectState(QObject):
         scan: the engine's `DatasetScan` of `data_dir`, or None.
         val_split: share of each class kept for validation when the folder has no split.
         augmentation: the augmentation config as a dict (`AugmentationConfig.to_dict()`).
-        augmentation_preset: preset name the config came from, or "" once edited.
+        augmentation_preset: preset name the config came from ("auto": Recommended, decided
+            from the pictures), or "custom" once edited.
+        augmentation_choice: the `AugmentationChoice` decided for `scan` (config and reasons),
+            or None while it is being decided.
         run: the engine `Run` used for predictions (the last trained or reopened run).
         runs: summaries from `core.runs.run.list_runs(runs_root)`, newest first.
         training: True while a training job runs.
@@ -45,7 +48,8 @@ class ProjectState(QObject):
         self.scan = None
         self.val_split = 0.2
         self.augmentation: dict | None = None
-        self.augmentation_preset = "default"
+        self.augmentation_preset = "auto"
+        self.augmentation_choice = None
         self.run = None
         self.runs: list = []
         self.training = False
@@ -58,6 +62,7 @@ class ProjectState(QObject):
     def set_dataset(self, data_dir: Path, scan) -> None:
         self.data_dir = Path(data_dir)
         self.scan = scan
+        self.augmentation_choice = None  # decided again for these pictures
         self.settings.add_recent_folder(self.data_dir)
         self.datasetChanged.emit()
 
@@ -65,6 +70,18 @@ class ProjectState(QObject):
         self.augmentation = dict(config)
         self.augmentation_preset = preset
         self.augmentationChanged.emit()
+
+    def set_augmentation_choice(self, choice) -> None:
+        self.augmentation_choice = choice
+        self.augmentationChanged.emit()
+
+    def augment_setting(self):
+        """What a training request carries: "auto" with Recommended (the engine decides again
+        from the same pictures with the same seed, so it gets what the page showed), else the
+        config as shown."""
+        if self.augmentation_preset == "auto" or self.augmentation is None:
+            return "auto"
+        return dict(self.augmentation)
 
     def set_run(self, run) -> None:
         self.run = run

@@ -3,7 +3,8 @@
 Training runs in a `QtTrainingWorker` (its own thread, the engine in a child process); this
 page only renders what the engine reports: curves, progress with time left, feature
 extraction, a log in plain words. When training ends, the run is reopened and becomes the
-project's model for predictions.
+project's model for predictions, and what the app chose for it and why is listed under the
+curves (`QtRecipeView`, from the run's config.json; also for a reopened run).
 """
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QPlainTextEdit,
-                               QPushButton, QScrollArea, QSizePolicy, QSlider, QToolButton, QVBoxLayout,
-                               QWidget)
+                               QPushButton, QScrollArea, QSizePolicy, QSlider, QStackedWidget,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from gui.qt_card import QtCard
 from gui.qt_icons import icon
 from gui.qt_project_state import ProjectState
+from gui.qt_recipe_view import QtRecipeView
 from gui.qt_step_page import QtStepPage
 from gui.qt_training_plots import QtTrainingPlots
 from gui.qt_training_process import TrainingProcess
@@ -25,6 +27,15 @@ from gui.qt_training_progress import QtTrainingProgress, epoch_sentence
 from gui.qt_training_settings import QtTrainingSettings
 from gui.qt_training_worker import QtTrainingWorker, start_training_thread
 from gui.qt_workers import QtWorkerRunner
+
+
+def _setting_words(config) -> str:
+    """The settings of a training about to start, "chosen by the app" where left to it."""
+    def said(value, unit=""):
+        return "chosen by the app" if value is None or value == "auto" else f"{value}{unit}"
+
+    return (f"epochs {said(config.epochs)}, input size {said(config.image_size, ' px')}, "
+            f"augmentation {'chosen by the app' if config.augment == 'auto' else 'as set'}")
 
 
 class QtTrainPage(QtStepPage):
@@ -69,7 +80,7 @@ class QtTrainPage(QtStepPage):
     def _build_settings_card(self) -> QtCard:
         card = QtCard("Model and settings")
         card.setFixedWidth(370)
-        self.settings = QtTrainingSettings()
+        self.settings = QtTrainingSettings(self._runner)
         self.settings.changed.connect(self._update_buttons)
         self.settings.epochsChanged.connect(self._on_epochs_changed)
         scroll = QScrollArea()
@@ -125,13 +136,20 @@ class QtTrainPage(QtStepPage):
         card.note_label.hide()
         card.header.addWidget(self.smooth_check)
         card.header.addWidget(self.smooth_slider)
+        self.recipe_view = QtRecipeView()
+        card.header.addWidget(self.recipe_view.toggle)
         card.header.addWidget(self.log_button)
         self.run_caption = QLabel("No training yet in this session.")
         self.run_caption.setObjectName("mutedNote")
         self.run_caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         card.body.addWidget(self.run_caption)
         self.plots = QtTrainingPlots()
-        card.body.addWidget(self.plots, 1)
+        self.curves_stack = QStackedWidget()  # the curves, or what the app chose and why
+        self.curves_stack.addWidget(self.plots)
+        self.curves_stack.addWidget(self.recipe_view)
+        self.recipe_view.toggle.toggled.connect(
+            lambda shown: self.curves_stack.setCurrentIndex(1 if shown else 0))
+        card.body.addWidget(self.curves_stack, 1)
         self.log_view = QPlainTextEdit()
         self.log_view.setObjectName("trainingLog")
         self.log_view.setReadOnly(True)
@@ -181,17 +199,19 @@ class QtTrainPage(QtStepPage):
             self.notify("Choose your pictures in step 1 first.", "warning")
             return
         values = self.settings.values()
-        run_dir = self._new_run_dir(values["model"])
-        config = self.settings.training_config(
-            state.data_dir, run_dir, val_split=state.val_split,
-            augment=dict(state.augmentation) if state.augmentation else "default")
+        run_dir = self._new_run_dir("recommended" if values["model"] == "auto"
+                                    else values["model"])
+        config = self.settings.training_config(state.data_dir, run_dir,
+                                               val_split=state.val_split,
+                                               augment=state.augment_setting())
         self._live_run_dir = str(run_dir)
-        self.plots.clear(config.epochs)
+        self.plots.clear(self.settings.expected_epochs())
         self.log_view.clear()
+        self.recipe_view.clear_for_training()
         self.run_caption.setText(f"Training \u201c{run_dir.name}\u201d")
         self.progress_card.show_starting()
-        self._append_log(f"Training {self.settings.spec().title} on {state.data_dir} for "
-                         f"{config.epochs} epochs at {config.image_size} px.")
+        self._append_log(f"Training {self.settings.title()} on {state.data_dir}: "
+                         f"{_setting_words(config)}.")
         worker = QtTrainingWorker(config, state.scan, self._spare_process)
         self._spare_process = None
         progress = self.progress_card
@@ -243,7 +263,7 @@ class QtTrainPage(QtStepPage):
         training = self.is_training()
         scan = self._state.scan
         self.train_button.setEnabled(scan is not None and not training
-                                     and self.settings.spec() is not None)
+                                     and self.settings.is_ready())
         self.stop_button.setEnabled(training and not self._worker.cancel_token.cancelled
                                     if training else False)
         self.settings.setEnabled(not training)
@@ -291,6 +311,7 @@ class QtTrainPage(QtStepPage):
         self.run_caption.setText(f"Showing the run \u201c{run.name}\u201d "
                                  f"({run.config.get('model', '?')}, {len(run.history)} epochs{score})")
         self.progress_card.show_run(len(run.history), run.status)
+        self.recipe_view.show_run(run)
         self._update_buttons()
 
     @Slot(str, object)
@@ -339,6 +360,10 @@ class QtTrainPage(QtStepPage):
         self._append_log(text)
         if run is not None:
             self._state.set_run(run)
+            if self.recipe_view.show_run(run):
+                self.progress_card.status.setText(self.progress_card.status.text() + " Press "
+                                                  "\u201cWhy these settings\u201d to see what "
+                                                  "the app chose.")
         self.trainingFinished.emit(run)
 
     @Slot(object)

@@ -3,24 +3,30 @@
 The rows come from the engine: a model's `ModelSpec.options` lists its choices (for example
 `{"weights": ["imagenet", "none", "PATH"], "alpha": [0.35, ...], "head": [...]}`); the values
 go to `TrainingConfig.extra` under the same names. Only the words are the GUI's.
+
+Weights: a file on this computer that holds the chosen network (one the person gave once,
+remembered by the engine: core.models.weights_store) comes first and is the default, since it
+works offline; ImageNet weights need a download. Choosing a file sets the network width the
+file holds (a 0.35 file cannot fill a 1.0 network).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLabel, QSpinBox, QWidget
 
 PATH = "PATH"
 OPTION_WORDS = {
-    "weights": ("Starting knowledge", "What the pretrained network already knows. ImageNet "
-                "weights are downloaded once (internet needed); a weights file works offline."),
+    "weights": ("Starting knowledge", "What the pretrained network already knows. A weights "
+                "file on this computer works offline; ImageNet weights are downloaded once "
+                "(internet needed)."),
     "alpha": ("Network width", "MobileNetV2 width: smaller is faster, larger is more accurate."),
     "head": ("Classifier on top", "The small model trained on top of the pretrained features."),
     "pooling": ("Feature pooling", "How the network's feature map is summarised."),
 }
 VALUE_WORDS = {
-    "imagenet": "ImageNet (downloaded once)",
+    "imagenet": "ImageNet (download)",
     "none": "None (random start, for testing)",
     PATH: "From a weights file\u2026",
     "dense": "Simple (recommended)",
@@ -66,10 +72,14 @@ class QtTransferOptions(QWidget):
         self._form.setVerticalSpacing(8)
         self._combos: dict[str, QComboBox] = {}
         self._weights_file = ""
+        self._files: dict[str, object] = {}  # path -> PretrainedWeights of files on this computer
+        self._spec = None
+        self._mode = None
         self.finetune_spin = self._new_finetune_spin(5)
 
     def set_spec(self, spec, mode: str | None) -> None:
         """Show the options of `spec` (a `ModelSpec`) for training `mode`."""
+        self._spec, self._mode = spec, mode
         while self._form.rowCount():
             self._form.removeRow(0)
         self._combos.clear()
@@ -89,14 +99,48 @@ class QtTransferOptions(QWidget):
                 combo.addItem(_value_text(name, value, values), value)
             if name == "alpha":
                 combo.setCurrentIndex(max(0, combo.findData(1.0)))
-            if name == "weights" and self._weights_file:
-                combo.insertItem(combo.count() - 1, Path(self._weights_file).name, self._weights_file)
+            if name == "weights":
+                self._add_weights_files(combo, spec)
             combo.activated.connect(lambda index, n=name: self._on_chosen(n, index))
             self._combos[name] = combo
             self._form.addRow(form_label(label), combo)
         if mode == "finetune":
             self._form.addRow(form_label("Fine-tuning"), self.finetune_spin)
         self.setVisible(self._form.rowCount() > 0)
+        self._follow_weights_file()
+
+    def refresh_weights(self) -> None:
+        """Look again for weights files (one was just given): rebuild the rows."""
+        self.set_spec(self._spec, self._mode)
+
+    def _add_weights_files(self, combo: QComboBox, spec) -> None:
+        """Files on this computer holding `spec`'s network, before "From a weights file…";
+        the first becomes the default (it works offline)."""
+        from core.models.weights_store import available_weights
+
+        files = [w for w in available_weights() if w.backbone == spec.name and w.source == "file"]
+        self._files = {w.path: w for w in files}
+        paths = [w.path for w in files]
+        if self._weights_file and self._weights_file not in paths:
+            paths.append(self._weights_file)
+        for path in paths:
+            weights = self._files.get(path)
+            text = Path(path).name
+            if weights is not None:  # its name is long: the path in the tip, the width below
+                text = "Your weights file"
+            combo.insertItem(combo.count() - 1, text, path)
+            combo.setItemData(combo.findData(path), path, Qt.ItemDataRole.ToolTipRole)
+        if paths:
+            combo.setCurrentIndex(combo.findData(self._weights_file or paths[0]))
+
+    def _follow_weights_file(self) -> None:
+        """A MobileNetV2 weights file holds one width: show it, so the two always agree."""
+        weights_combo, alpha_combo = self._combos.get("weights"), self._combos.get("alpha")
+        weights = self._files.get(weights_combo.currentData()) if weights_combo else None
+        if alpha_combo is not None and weights is not None and weights.alpha is not None:
+            index = alpha_combo.findData(weights.alpha)
+            if index >= 0:
+                alpha_combo.setCurrentIndex(index)
 
     def _new_finetune_spin(self, value: int) -> QSpinBox:
         spin = QSpinBox()
@@ -131,4 +175,6 @@ class QtTransferOptions(QWidget):
                 combo.setCurrentIndex(existing)
             else:
                 combo.setCurrentIndex(0)
+        if name == "weights":
+            self._follow_weights_file()
         self.changed.emit()

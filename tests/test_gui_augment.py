@@ -20,7 +20,9 @@ def test_every_engine_knob_has_a_labelled_control(window):
         assert field.name in KNOBS, f"no label/tooltip for the engine knob {field.name}"
         editor = controls.editor(field.name)
         assert editor.toolTip() and editor.accessibleName()
-    assert [controls.preset_combo.itemData(i) for i in range(len(PRESETS))] == list(PRESETS)
+    # Recommended (decided from the pictures) first and by default, then every engine preset.
+    presets = [controls.preset_combo.itemData(i) for i in range(controls.preset_combo.count())]
+    assert presets == ["auto", *PRESETS, "custom"] and controls.preset() == "auto"
 
 
 def test_preset_round_trips_through_the_controls(window):

@@ -80,6 +80,8 @@ def test_try_the_demo_makes_and_loads_a_dataset(window, qtbot):
     assert window.state.data_dir == window.state.demo_dir
     assert Path(window.state.demo_dir).is_dir()
     assert len(window.state.scan.classes) >= 2
-    # The demo's upright shapes train far better with light augmentation than the default.
-    assert window.state.augmentation_preset == "light"
-    assert window.state.augmentation["rotation_range"] == 10
+    # Like any pictures, the demo's get the augmentation decided from them (Recommended).
+    assert window.state.augmentation_preset == "auto"
+    qtbot.waitUntil(lambda: window.state.augmentation_choice is not None, timeout=30000)
+    assert window.state.augment_setting() == "auto"
+    assert window.augment_page.controls.reasons_label.text().startswith("Pictures are")

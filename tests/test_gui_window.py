@@ -49,8 +49,9 @@ def test_automation_names_and_types(window):
     assert callable(gui.create_main_window)
     for name, kind in REQUIRED.items():
         assert isinstance(child(window, name), kind), name
-    assert "small_cnn" in " ".join(child(window, "modelCombo").itemText(i)
-                                   for i in range(child(window, "modelCombo").count()))
+    combo = child(window, "modelCombo")
+    assert combo.itemData(0) == "auto" and combo.currentData() == "auto"  # Recommended
+    assert "small_cnn" in " ".join(combo.itemText(i) for i in range(combo.count()))
     assert child(window, "predictDropArea").acceptDrops()
 
 

@@ -11,6 +11,14 @@ from core.training import train
 from core.training.request import MAX_IMAGE_SIZE, build_request
 
 
+@pytest.fixture(autouse=True)
+def no_pretrained_weights(tmp_path, monkeypatch):
+    """A computer without pretrained weights, whatever earlier tests remembered: the recipe
+    then trains its compact network from scratch (the training process inherits this)."""
+    monkeypatch.setenv("ICS_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+
+
 @pytest.fixture(scope="module")
 def imbalanced(tmp_path_factory):
     """Small pictures (16 px), one class four times the other: the case where the app once
@@ -18,7 +26,9 @@ def imbalanced(tmp_path_factory):
     return make_class_folders(tmp_path_factory.mktemp("req") / "data", {"cats": 16, "dogs": 4})
 
 
-def gui_request(qtbot, data, out, **choices):
+def gui_config(qtbot, data, out, **choices):
+    """The TrainingConfig the app sends when the person changes only `choices` (the
+    Augment step left at Recommended: augment "auto", as QtTrainPage sends it)."""
     from gui.qt_training_settings import QtTrainingSettings
 
     settings = QtTrainingSettings()
@@ -26,20 +36,41 @@ def gui_request(qtbot, data, out, **choices):
     settings.set_scan(scan_dataset(data))
     if "epochs" in choices:
         settings.epochs_spin.setValue(choices["epochs"])
-    return build_request(settings.training_config(data, out))
+    return settings.training_config(data, out, augment="auto")
+
+
+def gui_request(qtbot, data, out, **choices):
+    return build_request(gui_config(qtbot, data, out, **choices))
+
+
+def cli_config(data, out, *flags):
+    return training_config(build_parser().parse_args(["train", str(data), "--out", str(out),
+                                                      *flags]))
 
 
 def cli_request(data, out, *flags):
-    return build_request(training_config(build_parser().parse_args(
-        ["train", str(data), "--out", str(out), *flags])))
+    return build_request(cli_config(data, out, *flags))
 
 
 def test_default_choices_give_the_same_request(qtbot, imbalanced, tmp_path):
+    # What each side leaves to the app is the same: the recipe, Automatic everywhere.
+    left_to_the_app = ("model", "mode", "image_size", "epochs", "optimizer", "learning_rate",
+                       "early_stopping", "augment", "extra", "batch_size", "seed")
+    gui_left = gui_config(qtbot, imbalanced, tmp_path / "run")
+    cli_left = cli_config(imbalanced, tmp_path / "run")
+    assert {name: getattr(gui_left, name) for name in left_to_the_app} == \
+        {name: getattr(cli_left, name) for name in left_to_the_app}
+    assert (gui_left.model, gui_left.augment, gui_left.epochs, gui_left.image_size) == \
+        ("auto", "auto", None, None)
     scan = scan_dataset(imbalanced)
     gui, _ = gui_request(qtbot, imbalanced, tmp_path / "run").resolve(scan)
     cli, _ = cli_request(imbalanced, tmp_path / "run").resolve(scan)
-    assert gui.settings() == cli.settings()
-    assert gui.image_size == 150  # small_cnn's own size, not the pictures' 16 px
+    assert gui.settings() == cli.settings()  # includes the recipe's choices and reasons
+    # No weights on this computer: the compact network at the pictures' own size (16 px,
+    # raised to the recipe's smallest, 32), not a model's fixed default such as 150.
+    assert (gui.model, gui.image_size, gui.config.epochs) == ("compact_cnn", 32, 40)
+    assert gui.recipe == "auto" and [c["setting"] for c in gui.choices] == \
+        ["model", "epochs", "image_size", "augmentation"]
     assert gui.config.class_weights is True  # 4x imbalanced: decided by the counts
 
 
@@ -50,9 +81,12 @@ def test_gui_and_cli_runs_record_the_same_settings(qtbot, imbalanced, tmp_path):
     saved = [json.loads((tmp_path / name / "config.json").read_text()) for name in ("gui", "cli")]
     for config in saved:
         config["training"].pop("out_dir")
-    keys = ("model", "family", "mode", "image_size", "augmentation", "training", "labels")
+    keys = ("model", "family", "mode", "image_size", "augmentation", "training", "labels",
+            "recipe")
     gui, cli = ({key: config[key] for key in keys} for config in saved)
-    assert gui == cli and gui["image_size"] == 150 and gui["training"]["class_weights"] is True
+    assert gui == cli and gui["training"]["class_weights"] is True
+    assert (gui["model"], gui["image_size"], gui["training"]["epochs"]) == ("compact_cnn", 32, 1)
+    assert gui["recipe"]["name"] == "auto"
 
 
 def test_an_oversized_input_is_refused_before_anything_is_written(imbalanced, tmp_path, capsys):
