@@ -7,7 +7,7 @@ pictures (bench/README.md):
 
 - Pretrained weights available (a file given with --weights, one given earlier and
   remembered, or an ImageNet file Keras downloaded): that network, features cached once, a
-  logistic-regression head whose strength is chosen by cross-validation on the training
+  logistic-regression head whose strength is chosen on a held-out part of the training
   pictures, at an input size near the pictures' own (larger inputs let an ImageNet network
   see more detail: MobileNetV2-0.35 on cats/dogs, 0.962 at 224 px, 0.977 at 352 px). Then,
   when the head leaves more than a few pictures in a hundred wrong, the whole network is

@@ -26,7 +26,7 @@ def add_cli_arguments(parser) -> None:
     group.add_argument("--dropout", type=float, default=None, help="head dropout (default 0.5)")
     group.add_argument("--head-c", type=float, default=None, metavar="C", dest="regularization",
                        help="logreg / svm heads: inverse regularization strength C on "
-                            "standardised features (default: chosen by cross-validation on the "
+                            "standardised features (default: for logreg, chosen on a held-out part of the "
                             "training pictures)")
     group.add_argument("--unfreeze", type=_unfreeze, default=None, metavar="N|all",
                        help="finetune: unfreeze the top N layers with weights, or all (default: the "

@@ -154,7 +154,7 @@ def linear_head_weights(kind: str, train_x, train_y, num_classes: int, c: float 
                         balanced: bool = False, seed: int = 0):
     """Fit a scikit-learn linear classifier on standardised features and fold the scaling
     into its weights. Returns (kernel (D, units), bias (units,), C) for the Dense output
-    layer; C None is chosen by cross-validation on the training features (`choose_c`).
+    layer; C None is chosen on held-out training features (`choose_c`).
 
     "logreg" is LogisticRegression: sigmoid / softmax of the Dense layer gives exactly its
     predict_proba. "svm" is LinearSVC: the Dense layer computes its decision function, and
