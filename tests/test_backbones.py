@@ -40,7 +40,7 @@ def test_registry_lists_every_backbone_with_its_size_and_modes():
     assert fusion.modes == ("fusion",) and fusion.default_image_size == 299
     assert specs["mobilenet_v2"].options["alpha"] == [0.35, 0.5, 0.75, 1.0, 1.3, 1.4]
     scratch = [s.name for s in available_models("scratch")]
-    assert scratch == ["small_cnn", "cnn4", "lenet", "gap_cnn"]
+    assert scratch == ["small_cnn", "cnn4", "lenet", "gap_cnn", "compact_cnn"]
 
 
 def test_cli_choices_match_the_architecture_choices():
