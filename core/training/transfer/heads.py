@@ -101,8 +101,7 @@ def choose_c(kind: str, train_x, train_y, balanced: bool = False, seed: int = 0)
     """C with the best accuracy on a held-out quarter of the training features (stratified;
     the validation split stays untouched, so its figure stays honest). One hold-out instead
     of k folds, and each fit warm-started from the previous C: a few seconds for thousands
-    of pictures, where 3-fold cross-validation took minutes. Ties go to the stronger
-    regularisation."""
+    of pictures, where 3-fold cross-validation took minutes."""
     from sklearn.model_selection import StratifiedShuffleSplit
     from sklearn.preprocessing import StandardScaler
 
@@ -121,7 +120,13 @@ def choose_c(kind: str, train_x, train_y, balanced: bool = False, seed: int = 0)
         with _quiet_convergence():
             model.fit(fit_x, train_y[fit_rows])
         scores.append(float(np.mean(model.predict(held_x) == train_y[held_rows])))
-    return C_CANDIDATES[int(np.argmax(np.round(scores, 3)))]
+    # The one-standard-error rule: the strongest regularisation whose accuracy is within the
+    # hold-out's noise of the best (a few hundred pictures cannot tell 97.0% from 97.4%, and
+    # the weaker setting is the one that overfits: cats/dogs 0.971 at the best-scoring C=0.1,
+    # 0.977 at C=0.01).
+    best = max(scores)
+    noise = float(np.sqrt(max(best * (1 - best), 1e-4) / len(held_rows)))
+    return next(c for c, score in zip(C_CANDIDATES, scores) if score >= best - noise)
 
 
 def _linear_model(kind: str, c: float, balanced: bool, seed: int):
