@@ -328,7 +328,8 @@ def test_linear_heads_become_an_equivalent_dense_layer(bottleneck, photos, weigh
         train_rows = [index[scan.info[s.path].digest] for s in scan.samples("train")]
         labels = [s.label for s in scan.samples("train")]
         scaler = StandardScaler().fit(features[train_rows])
-        sklearn = LogisticRegression(C=0.1, max_iter=3000).fit(
+        # C was chosen on held-out training features and recorded in the run.
+        sklearn = LogisticRegression(C=run.config["head_c"], max_iter=3000).fit(
             scaler.transform(features[train_rows]), labels)
         assert np.allclose(expected, sklearn.predict_proba(scaler.transform(features)), atol=1e-4)
     # ... and the saved image model computes that same Dense layer.

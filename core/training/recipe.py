@@ -49,6 +49,9 @@ def plan(config: TrainingConfig) -> tuple[TrainingConfig, list[dict]]:
     from core.models.weights_store import (available_weights, identify_weights,
                                             remember_weights)
 
+    from core.training.transfer.options import TransferOptions
+
+    TransferOptions.from_extra(config.extra)  # its sentence for a mistyped option, first
     extra = dict(config.extra or {})
     given = extra.get("weights")
     if given and given not in ("imagenet", "none"):
