@@ -159,7 +159,7 @@ def _patch_tf2onnx() -> None:
 def _quiet():
     """The converters print pages of progress (tf2onnx's logger, the TFLite converter's
     "fully_quantize" line on stdout); the person sees our own progress instead."""
-    loggers = [logging.getLogger(name) for name in ("tf2onnx", "absl")]
+    loggers = [logging.getLogger(name) for name in ("tf2onnx", "absl", "tensorflow")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.ERROR)

@@ -64,9 +64,7 @@ def export_run(run: Run | str | os.PathLike, format_name: str, out: str | os.Pat
         notify(listener, "on_stage", f"export {export_format.name}", None)
         started = time.perf_counter()
         result = _export_one(export_format, serving, run, which, pictures, folder, batch,
-                             reference, calibration)
-        if as_trained is not None:
-            result["parity"]["note"] = as_trained
+                             reference, calibration, as_trained)
         result["seconds"] = round(time.perf_counter() - started, 1)
         notify(listener, "on_log", parity.describe(export_format, result["parity"]))
         results.append(result)
@@ -74,7 +72,7 @@ def export_run(run: Run | str | os.PathLike, format_name: str, out: str | os.Pat
 
 
 def _export_one(export_format, serving, run, which, pictures, folder: Path, batch, reference,
-                calibration) -> dict:
+                calibration, note: str | None) -> dict:
     from core.export.standalone import ExportedModel
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -86,6 +84,8 @@ def _export_one(export_format, serving, run, which, pictures, folder: Path, batc
         figures = parity.figures(reference, parity.probabilities(exported.predict, batch),
                                  export_format, pictures.split)
         parity.check(figures, export_format)
+        if note:
+            figures["note"] = note
         size = convert.file_size(model_path)
         info = files.finish_info(staging, info, size, figures, exported)
         del exported  # an open interpreter or session keeps the file busy on Windows

@@ -32,7 +32,7 @@ def figures(reference: np.ndarray, exported: np.ndarray, export_format: ExportFo
     difference = float(np.abs(reference - exported).max())
     passed = agreement >= export_format.min_agreement and (
         export_format.max_difference is None or difference < export_format.max_difference)
-    return {"pictures": int(len(reference)), "from": f"the run's {split} pictures",
+    return {"pictures": int(len(reference)), "split": split,
             "top1_agreement": round(agreement, 6),
             "max_probability_difference": float(f"{difference:.3g}"),
             "required": requirement(export_format), "passed": bool(passed)}
@@ -52,7 +52,7 @@ def check(result: dict, export_format: ExportFormat) -> None:
     agreement = result["top1_agreement"]
     raise ExportError(
         f"The {export_format.name} model did not pass its check and was not saved: it gave the "
-        f".keras model's label on {agreement:.1%} of {result['pictures']} {result['from'][8:]} "
+        f".keras model's label on {agreement:.1%} of {result['pictures']} {result['split']} pictures "
         f"(largest probability difference {result['max_probability_difference']:.2g}; required: "
         f"{result['required']}); use a float format such as tflite or onnx instead.")
 
@@ -60,5 +60,5 @@ def check(result: dict, export_format: ExportFormat) -> None:
 def describe(export_format: ExportFormat, result: dict) -> str:
     """One line for the person: the figures of a passed check."""
     return (f"{export_format.name}: same label as the .keras model on "
-            f"{result['top1_agreement']:.1%} of {result['pictures']} pictures, largest "
+            f"{result['top1_agreement']:.1%} of {result['pictures']} {result['split']} pictures, largest "
             f"probability difference {result['max_probability_difference']:.2g}")
