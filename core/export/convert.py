@@ -56,12 +56,17 @@ def float32_copy(model):
     (a run trained in mixed_bfloat16 keeps float32 weights, so nothing is lost)."""
     import keras
 
-    if all(layer.dtype_policy.compute_dtype == "float32" for layer in _layers(model)):
+    if computes_in_float32(model):
         return model
     config = keras.saving.serialize_keras_object(model)
     copy = keras.saving.deserialize_keras_object(_float32_config(config))
     copy.set_weights(model.get_weights())
     return copy
+
+
+def computes_in_float32(model) -> bool:
+    """False for a model (or a nested base) that computes in mixed_bfloat16."""
+    return all(layer.dtype_policy.compute_dtype == "float32" for layer in _layers(model))
 
 
 def _layers(model):

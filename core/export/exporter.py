@@ -103,7 +103,7 @@ def _as_trained(model, batch, reference) -> str | None:
     """For a run that computes in mixed_bfloat16: the exported models compute in float32 and
     are compared with the float32 computation of the same weights; say how often the app's
     bfloat16 answers agree with it."""
-    if all(layer.dtype_policy.compute_dtype == "float32" for layer in convert._layers(model)):
+    if convert.computes_in_float32(model):
         return None
     outputs = parity.probabilities(model.predict_on_batch, batch)
     if outputs.shape[1] == 1:

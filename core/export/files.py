@@ -111,6 +111,9 @@ probabilities = session.run(["probabilities"], {"pixels": batch})[0]''',
 }
 
 
+_FALLBACK = {"litert": "   # or tensorflow: predict.py uses it when ai-edge-litert is missing"}
+
+
 def readme(export_format: ExportFormat, info: dict) -> str:
     size = info["input"]["size"][0]
     labels = ", ".join(info["class_names"])
@@ -137,7 +140,7 @@ pixels itself. **Output**: {output_text}, shape `[N, {len(info['class_names'])}]
 class in this order: {labels}.
 
 ```bash
-{export_format.runtime_install}
+{export_format.runtime_install}{_FALLBACK.get(export_format.runtime, "")}
 python predict.py photo.jpg folder/     # prints path,label,probability (CSV)
 ```
 

@@ -49,16 +49,18 @@ def check(result: dict, export_format: ExportFormat) -> None:
     """Raise ExportError with the figures when the exported model answers differently."""
     if result["passed"]:
         return
-    agreement = result["top1_agreement"]
+    advice = ("use the float32 tflite or onnx format instead"
+              if export_format.max_difference is None else "try another format")
     raise ExportError(
         f"The {export_format.name} model did not pass its check and was not saved: it gave the "
-        f".keras model's label on {agreement:.1%} of {result['pictures']} {result['split']} pictures "
-        f"(largest probability difference {result['max_probability_difference']:.2g}; required: "
-        f"{result['required']}); use a float format such as tflite or onnx instead.")
+        f".keras model's label on {result['top1_agreement']:.1%} of {result['pictures']} "
+        f"{result['split']} pictures (largest probability difference "
+        f"{result['max_probability_difference']:.2g}; required: {result['required']}); "
+        f"{advice}.")
 
 
 def describe(export_format: ExportFormat, result: dict) -> str:
     """One line for the person: the figures of a passed check."""
     return (f"{export_format.name}: same label as the .keras model on "
-            f"{result['top1_agreement']:.1%} of {result['pictures']} {result['split']} pictures, largest "
-            f"probability difference {result['max_probability_difference']:.2g}")
+            f"{result['top1_agreement']:.1%} of {result['pictures']} {result['split']} pictures, "
+            f"largest probability difference {result['max_probability_difference']:.2g}")

@@ -61,8 +61,8 @@ def find_pictures(run: Run, data: str | os.PathLike | None = None, listener=None
                             seed=int(training.get("seed", 1337)), listener=listener,
                             cancel=cancel)
     except DatasetError as error:
-        raise ExportError(f"The export is checked on the run's pictures, but {error.sentence[0].lower()}"
-                          f"{error.sentence[1:]}") from None
+        raise ExportError(f"The export is checked on the run's own pictures, and its dataset "
+                          f"cannot be used: {error.sentence}") from None
     index = {label: i for i, label in enumerate(run.labels)}
 
     def usable(split: str) -> list[tuple[str, int]]:

@@ -175,8 +175,7 @@ def _dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
     if not arguments or arguments[0] in ("-h", "--help"):
-        print(__doc__.split("\n\n")[1] if arguments else "usage: python predict.py "
-              "PICTURE_OR_FOLDER [...]", file=sys.stderr if not arguments else sys.stdout)
+        print(__doc__, file=sys.stdout if arguments else sys.stderr)
         return 0 if arguments else 2
     model = ExportedModel()
     paths = find_pictures(arguments)
