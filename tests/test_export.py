@@ -175,13 +175,18 @@ def test_bad_input_gets_one_sentence(lenet_run, signs, tmp_path, capsys, monkeyp
     assert not (tmp_path / "o").exists()
 
 
-def test_an_int8_model_that_disagrees_is_not_saved(lenet_run, tmp_path, capsys, monkeypatch):
+def test_formats_that_disagree_are_not_saved_and_the_others_are(lenet_run, tmp_path, capsys,
+                                                                  monkeypatch):
     import core.export.formats as formats
 
-    strict = formats.ExportFormat(**{**formats.FORMATS["tflite-int8"].__dict__,
-                                     "min_agreement": 1.01})
-    monkeypatch.setitem(formats.FORMATS, "tflite-int8", strict)
-    message = _error(["export", str(lenet_run), "--format", "tflite-int8", "--out",
-                      str(tmp_path / "int8")], capsys)
-    assert "did not pass its check and was not saved" in message
-    assert not list((tmp_path / "int8").rglob("*.tflite"))
+    for name in ("tflite-fp16", "tflite-int8"):
+        strict = formats.ExportFormat(**{**formats.FORMATS[name].__dict__, "min_agreement": 1.01})
+        monkeypatch.setitem(formats.FORMATS, name, strict)
+    out = tmp_path / "all"
+    message = _error(["export", str(lenet_run), "--format", "all", "--out", str(out)], capsys)
+    assert "The tflite-fp16 model did not pass its check and was not saved" in message
+    assert "tflite-int8 did not pass either" in message
+    assert f"savedmodel, tflite, onnx were written to {out}" in message
+    assert not (out / "tflite-fp16").exists() or not list((out / "tflite-fp16").iterdir())
+    assert not list((out / "tflite-int8").rglob("*.tflite"))
+    assert (out / "tflite" / "model.tflite").is_file() and (out / "onnx" / "model.onnx").is_file()

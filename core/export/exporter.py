@@ -57,18 +57,35 @@ def export_run(run: Run | str | os.PathLike, format_name: str, out: str | os.Pat
     as_trained = _as_trained(model, batch, reference)
     calibration = _calibration(pictures.calibration, run.image_size)
 
-    results = []
+    results, failures = [], []
     for export_format in formats:
         cancel.raise_if_cancelled()
         folder = out / export_format.name if format_name.strip().lower() == ALL else out
         notify(listener, "on_stage", f"export {export_format.name}", None)
         started = time.perf_counter()
-        result = _export_one(export_format, serving, run, which, pictures, folder, batch,
-                             reference, calibration, as_trained)
+        try:
+            result = _export_one(export_format, serving, run, which, pictures, folder, batch,
+                                 reference, calibration, as_trained)
+        except ExportError as error:  # with "all", the other formats are still worth having
+            failures.append((export_format.name, error.sentence))
+            continue
         result["seconds"] = round(time.perf_counter() - started, 1)
         notify(listener, "on_log", parity.describe(export_format, result["parity"]))
         results.append(result)
+    if failures:
+        raise _failed(failures, results, out)
     return {"out": str(out), "run": str(run.path), "formats": results}
+
+
+def _failed(failures: list, results: list, out: Path) -> ExportError:
+    """One sentence: the first failure, which others failed, and what was written."""
+    text = failures[0][1].rstrip(".")
+    if len(failures) > 1:
+        text += f"; {', '.join(name for name, _ in failures[1:])} did not pass either"
+    if results:
+        written = ", ".join(item["format"] for item in results)
+        text += f"; {written} {'was' if len(results) == 1 else 'were'} written to {out}"
+    return ExportError(text + ".")
 
 
 def _export_one(export_format, serving, run, which, pictures, folder: Path, batch, reference,
