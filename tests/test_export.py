@@ -75,6 +75,7 @@ def test_every_format_predicts_like_the_app(exported, lenet_run, signs, tmp_path
         assert info["file_size_bytes"] > 1000 and info["validation_accuracy"] is not None
         assert (folder / "labels.txt").read_text().split() == list(CLASSES)
         assert "predict.py" in (folder / "README.md").read_text()
+        assert info["output"]["name"] == ("output_0" if name == "savedmodel" else "probabilities")
         source = (folder / "predict.py").read_text()
         assert "from core" not in source and "import core" not in source
         copy = tmp_path / name

@@ -51,7 +51,9 @@ def model_info(export_format: ExportFormat, run: Run, which: str, dataset: Path)
                              "preprocess_input) itself; resize the picture to the input size "
                              "(bilinear with antialiasing, as the app does)",
         },
-        "output": {"name": "probabilities", "shape": [None, len(run.labels)],
+        # Keras names a SavedModel signature's single output "output_0".
+        "output": {"name": "output_0" if export_format.name == "savedmodel" else "probabilities",
+                   "shape": [None, len(run.labels)],
                    "meaning": "one probability per class, in the order of class_names"},
         "class_names": list(run.labels),
         "source_run": {"path": str(run.path.resolve()), "name": run.name,
@@ -97,7 +99,7 @@ def _versions(export_format: ExportFormat) -> dict:
 _USE = {
     "tensorflow": '''import tensorflow as tf
 serve = tf.saved_model.load("saved_model").signatures["serving_default"]
-probabilities = serve(pixels=tf.constant(batch))["probabilities"].numpy()''',
+probabilities = serve(pixels=tf.constant(batch))["output_0"].numpy()''',
     "litert": '''from ai_edge_litert.interpreter import Interpreter
 interpreter = Interpreter(model_path="model.tflite")
 interpreter.allocate_tensors()
