@@ -60,3 +60,12 @@ class ImageReadError(StudioError):
 
 class NotWritableError(StudioError, PermissionError):
     """A folder or file cannot be written; the message names it."""
+
+
+class ExportError(StudioError, ValueError):
+    """A run cannot be exported as asked (format, output folder, a failed parity check)."""
+
+
+class ExportToolMissingError(ExportError):
+    """The converter or runtime an export format needs is not installed; the message names
+    the one command that adds it."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QProgressBar, QStackedWidget,
                                QVBoxLayout, QWidget)
@@ -95,6 +95,9 @@ class QtMainWindow(QMainWindow):
 
         self.sidebar.stepSelected.connect(self.show_step)
         self.sidebar.runActivated.connect(self.open_run)
+        self.sidebar.exportRequested.connect(self.show_export_dialog)
+        self.train_page.exportRequested.connect(self.show_export_dialog)
+        self.predict_page.exportRequested.connect(self.show_export_dialog)
         self.data_page.imageActivated.connect(self._on_example_activated)
         self.train_page.trainingFinished.connect(self._on_training_finished)
         self.state.datasetChanged.connect(self._update_step_marks)
@@ -196,6 +199,20 @@ class QtMainWindow(QMainWindow):
                            on_result=self.state.set_runs)
 
     @Slot(str)
+    @Slot(str)
+    def show_export_dialog(self, path: str):
+        """The "Export model" dialog for the run folder at `path` (returned, already shown)."""
+        from gui.qt_export_dialog import QtExportDialog
+
+        run = self.state.run
+        size = run.image_size if run is not None and str(run.path) == path else None
+        dialog = QtExportDialog(path, self.runner, image_size=size, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.exported.connect(lambda result: self.show_message(
+            f"Exported the model into {result['out']}.", "success"))
+        dialog.open()
+        return dialog
+
     def open_run(self, path: str) -> None:
         """Reopen a run: its curves go to the Train step, its model to the Predict step."""
         if self.state.training:

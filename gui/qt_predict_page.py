@@ -42,6 +42,7 @@ class QtPredictPage(QtStepPage):
     """
 
     predictionsChanged = Signal()
+    exportRequested = Signal(str)  # run folder: the user wants to export its model
 
     def __init__(self, state: ProjectState, runner: QtWorkerRunner, parent: QWidget | None = None) -> None:
         super().__init__("Step 4 \u00b7 Predict",
@@ -83,8 +84,15 @@ class QtPredictPage(QtStepPage):
         self.export_button.setObjectName("exportCsvButton")
         self.export_button.setToolTip("Save all predictions as a table (opens in any spreadsheet).")
         self.export_button.clicked.connect(self._on_export_clicked)
+        self.export_model_button = QPushButton("Export model\u2026")
+        self.export_model_button.setObjectName("exportModelButton")
+        self.export_model_button.setToolTip("Save the model for a phone app, a web page, a "
+                                            "Raspberry Pi or a script (TFLite, ONNX, "
+                                            "SavedModel).")
+        self.export_model_button.clicked.connect(self._on_export_model_clicked)
         self.footer.addWidget(self.save_button)
         self.footer.addWidget(self.export_button)
+        self.footer.addWidget(self.export_model_button)
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
         state.runChanged.connect(self._on_run_changed)
@@ -370,6 +378,7 @@ class QtPredictPage(QtStepPage):
         self.gallery.setVisible(bool(self._results))
         self.save_button.setEnabled(bool(self._results))
         self.export_button.setEnabled(bool(self._results))
+        self.export_model_button.setEnabled(has_model)
         has_heat = self.cam_view.has_heatmap()
         for button in self.view_buttons.values():
             button.setEnabled(has_heat)
@@ -521,6 +530,11 @@ class QtPredictPage(QtStepPage):
                             on_result=lambda written: self.notify(
                                 f"Saved {len(self._results)} predictions in {written}.", "success"),
                             on_error=self.notify_error)
+
+    @Slot()
+    def _on_export_model_clicked(self) -> None:
+        if self._state.run is not None:
+            self.exportRequested.emit(str(self._state.run.path))
 
     @Slot(int)
     def _on_tab_changed(self, index: int) -> None:

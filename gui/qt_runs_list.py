@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QMenu, QWidget
 
 _STATUS_WORDS = {"finished": "", "cancelled": "stopped", "running": "unfinished",
                  "failed": "failed", "broken": "damaged"}
@@ -38,6 +38,7 @@ class QtRunsList(QListWidget):
     """Past runs, newest first. `runActivated(path)` when the user opens one."""
 
     runActivated = Signal(str)
+    exportRequested = Signal(str)  # run folder, from the right-click menu
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +51,8 @@ class QtRunsList(QListWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.itemActivated.connect(self._on_item_activated)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu)
         self._current_path = ""
 
     def set_runs(self, summaries: list) -> None:
@@ -76,6 +79,20 @@ class QtRunsList(QListWidget):
     def selected_path(self) -> str | None:
         item = self.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def context_menu(self, item: QListWidgetItem) -> QMenu:
+        """The right-click menu of one run: open it, or export its model."""
+        path = item.data(Qt.ItemDataRole.UserRole)
+        menu = QMenu(self)
+        menu.addAction("Open", lambda: self.runActivated.emit(path))
+        menu.addAction("Export model\u2026", lambda: self.exportRequested.emit(path))
+        return menu
+
+    @Slot(object)
+    def _on_context_menu(self, position) -> None:
+        item = self.itemAt(position)
+        if item is not None:
+            self.context_menu(item).exec(self.viewport().mapToGlobal(position))
 
     @Slot(QListWidgetItem)
     def _on_item_activated(self, item: QListWidgetItem) -> None:

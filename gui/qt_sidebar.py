@@ -25,10 +25,12 @@ class QtSidebar(QFrame):
     Signals:
         stepSelected(int): the user picked step 0-3.
         runActivated(str): the user wants to reopen the run folder at this path.
+        exportRequested(str): the user wants to export that run's model.
     """
 
     stepSelected = Signal(int)
     runActivated = Signal(str)
+    exportRequested = Signal(str)
 
     def __init__(self, state: ProjectState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +75,7 @@ class QtSidebar(QFrame):
         layout.addLayout(runs_header)
         self.runs_list = QtRunsList()
         self.runs_list.runActivated.connect(self.runActivated)
+        self.runs_list.exportRequested.connect(self.exportRequested)
         layout.addWidget(self.runs_list, 10)
         buttons = QHBoxLayout()
         buttons.setSpacing(6)

@@ -48,6 +48,7 @@ class QtTrainPage(QtStepPage):
 
     trainingStarted = Signal()
     trainingFinished = Signal(object)
+    exportRequested = Signal(str)  # run folder: the user wants to export its model
 
     def __init__(self, state: ProjectState, runner: QtWorkerRunner, parent: QWidget | None = None) -> None:
         super().__init__("Step 3 \u00b7 Train",
@@ -102,8 +103,14 @@ class QtTrainPage(QtStepPage):
         self.stop_button.setIcon(icon("stop-red"))
         self.stop_button.setToolTip("Stop after the current batch. The best model so far is kept.")
         self.stop_button.clicked.connect(self.stop_training)
+        self.export_model_button = QPushButton("Export model\u2026")
+        self.export_model_button.setObjectName("exportModelButton")
+        self.export_model_button.setToolTip("Save the trained model for a phone app, a web "
+                                            "page, a Raspberry Pi or a script.")
+        self.export_model_button.clicked.connect(self._on_export_model_clicked)
         buttons.addWidget(self.train_button, 2)
         buttons.addWidget(self.stop_button, 1)
+        buttons.addWidget(self.export_model_button, 1)
         card.body.addLayout(buttons)
         self.train_hint = QLabel()
         self.train_hint.setObjectName("fieldHint")
@@ -275,6 +282,12 @@ class QtTrainPage(QtStepPage):
             self.train_hint.setText(f"Trains on {len(scan.splits.get('train', []))} pictures, "
                                     f"checks on {len(scan.splits.get('validation', []))}.")
         self.next_button.setEnabled(self._state.run is not None and not training)
+        self.export_model_button.setEnabled(self._state.run is not None and not training)
+
+    @Slot()
+    def _on_export_model_clicked(self) -> None:
+        if self._state.run is not None:
+            self.exportRequested.emit(str(self._state.run.path))
 
     def _append_log(self, text: str) -> None:
         stamp = _dt.datetime.now().strftime("%H:%M:%S")

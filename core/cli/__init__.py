@@ -4,6 +4,7 @@
     python main.py train DATA --out RUN [--model NAME] [--epochs N] ... [--json]
     python main.py evaluate RUN DATA [--json]
     python main.py predict RUN PATH... [--cam DIR] [--csv FILE] [--json]
+    python main.py export RUN --format FORMAT --out DIR [--data DATA] [--json]
     python main.py augment-preview IMAGE --out PNG [--config PRESET|JSON] [--n 9] [--seed S]
     python main.py runs [ROOT] [--json]
     python main.py demo DEST
@@ -13,7 +14,7 @@ status 2 and one clear line on stderr, never a traceback. Checks that need no da
 output folders) run before anything slow starts.
 
 This module runs a command and turns what goes wrong into that one line; the arguments are
-in `parser`, the commands in `train`, `evaluate_predict`, `dataset` and `listing`, and what
+in `parser`, the commands in `train`, `evaluate_predict`, `export`, `dataset` and `listing`, and what
 they share in `common`.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 from core.cli.common import EXIT_USAGE, PrintListener, UsageError
 from core.cli.dataset import cmd_augment_preview, cmd_demo, cmd_inspect
 from core.cli.evaluate_predict import cmd_evaluate, cmd_predict
+from core.cli.export import cmd_export
 from core.cli.listing import cmd_models, cmd_runs
 from core.cli.parser import build_parser
 from core.cli.train import cmd_train, training_config
@@ -32,16 +34,16 @@ from core.errors import StudioError
 from core.util.progress import Cancelled
 
 __all__ = ["COMMANDS", "EXIT_USAGE", "NEEDS_TENSORFLOW", "PrintListener", "UsageError",
-           "build_parser", "cmd_augment_preview", "cmd_demo", "cmd_evaluate", "cmd_inspect",
+           "build_parser", "cmd_augment_preview", "cmd_demo", "cmd_evaluate", "cmd_export", "cmd_inspect",
            "cmd_models", "cmd_predict", "cmd_runs", "cmd_train", "main", "training_config"]
 
 
 COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "evaluate": cmd_evaluate,
-            "predict": cmd_predict, "augment-preview": cmd_augment_preview, "runs": cmd_runs,
+            "predict": cmd_predict, "export": cmd_export, "augment-preview": cmd_augment_preview, "runs": cmd_runs,
             "models": cmd_models, "demo": cmd_demo}
 
 
-NEEDS_TENSORFLOW = {"train", "evaluate", "predict", "augment-preview"}
+NEEDS_TENSORFLOW = {"train", "evaluate", "predict", "export", "augment-preview"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -80,6 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--which", choices=("best", "final"), default="best")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("export", help="export a trained run for other programs: SavedModel, "
+                                      "LiteRT (TFLite) or ONNX")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--format", required=True,
+                   help="savedmodel, tflite, tflite-fp16, tflite-int8, onnx, or all (one "
+                        "subfolder per format)")
+    p.add_argument("--out", required=True, help="folder to write the export into")
+    p.add_argument("--data", default=None,
+                   help="the run's dataset, when it is no longer where the run was trained "
+                        "(its pictures check the export and calibrate int8)")
+    p.add_argument("--which", choices=("best", "final"), default="best")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("augment-preview", help="write a grid of augmented versions of an image")
     p.add_argument("image")
     p.add_argument("--out", required=True, help="PNG file to write")
