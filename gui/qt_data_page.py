@@ -19,6 +19,7 @@ from gui.qt_empty_state import QtEmptyState
 from gui.qt_images import thumbnail
 from gui.qt_progress_listener import QtProgressListener
 from gui.qt_project_state import ProjectState
+from gui.qt_review_dialog import open_review_dialog
 from gui.qt_step_page import QtStepPage
 from gui.qt_thumbnail_strips import THUMBNAIL_SIZE, QtThumbnailStrips
 from gui.qt_workers import QtWorkerRunner
@@ -151,6 +152,10 @@ class QtDataPage(QtStepPage):
         bar.addWidget(self.choose_button)
         bar.addWidget(self.recent_button)
         bar.addWidget(self.demo_button)
+        self.review_button = QPushButton("Review pictures\u2026")  # issue 16: gui/qt_review_dialog.py
+        self.review_button.setObjectName("reviewButton")
+        self.review_button.clicked.connect(lambda: open_review_dialog(self, self._state, self._runner))
+        bar.addWidget(self.review_button)
         self.body.addLayout(bar)
 
     def _build_empty_view(self) -> QWidget:

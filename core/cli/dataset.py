@@ -29,8 +29,40 @@ def cmd_inspect(args) -> int:
         lines.append(f"  unreadable: {item['path']}: {item['reason']}")
     for warning in report["warnings"]:
         lines.append(f"  warning: {warning}")
+    if getattr(args, "deep", False):
+        report, lines = _deep(args, scan, report, lines, listener)
     emit(args, report, "\n".join(lines))
     return 0
+
+
+def _deep(args, scan, report, lines, listener):
+    """inspect --deep: label issues, near-duplicates and outliers (core.training.curation)."""
+    from core.training.transfer.dataset_features import pick_weights
+
+    weights = pick_weights(args.weights)  # its sentence before TensorFlow loads
+    from core.util.tf_runtime import load_tensorflow
+
+    load_tensorflow()
+    from core.training.curation import curate
+
+    found = curate(scan, weights, listener, cache_folder=args.cache_dir).report()
+    report = {**report, **found}
+    lines.append(f"  looked with {weights.title} ({found['deep'].get('pictures', 0)} pictures)")
+    issues = found["label_issues"]
+    lines.append(f"  probably in the wrong folder: {len(issues)}")
+    for item in issues[:20]:
+        lines.append(f"    {item['path']}: in {item['given']}, looks like {item['suggested']} "
+                     f"(score {item['score']:.3f})")
+    if len(issues) > 20:
+        lines.append(f"    ... and {len(issues) - 20} more (--json lists them all)")
+    groups = found["near_duplicates"]
+    lines.append(f"  groups of near-duplicates: {len(groups)}")
+    for group, kind in zip(groups[:20], found["near_duplicate_kinds"]):
+        lines.append(f"    {kind}: {', '.join(group)}")
+    lines.append(f"  outliers (unlike every class): {len(found['outliers'])}")
+    for path in found["outliers"][:20]:
+        lines.append(f"    {path}")
+    return report, lines
 
 
 def cmd_augment_preview(args) -> int:

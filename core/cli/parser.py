@@ -23,6 +23,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-split", type=float, default=0.0, help="test fraction (default 0)")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--deep", action="store_true",
+                   help="also look with a pretrained network: pictures probably in the wrong "
+                        "folder, near-duplicates (also across classes and splits), outliers")
+    p.add_argument("--weights", metavar="FILE", default=None,
+                   help="with --deep: the pretrained weights file to look with (default: the "
+                        "one given before, or Keras's download)")
+    p.add_argument("--cache-dir", default=None,
+                   help="with --deep: feature cache folder (default: the one training uses)")
 
     p = sub.add_parser("train", help="train a model into a run folder")
     p.add_argument("data", nargs="?", help="dataset folder")

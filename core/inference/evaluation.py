@@ -24,11 +24,14 @@ def evaluate_run(run: Run | str | os.PathLike, data_dir: str | os.PathLike, list
 
     from core.data.scanning import scan_dataset
     from core.data.pipeline import make_dataset
+    from core.data.review import apply_review
+    from core.models.weights_store import settings_dir
     from core.inference.prediction import Predictor, probabilities_from_outputs
 
     predictor = predictor or Predictor(run, which=which)
     labels = predictor.labels
     scan = scan_dataset(data_dir, val_split=0.0, test_split=0.0, listener=listener, cancel=cancel)
+    scan, review = apply_review(scan, settings_dir())  # the person's excluded / moved pictures
     split, samples = scan.evaluation_samples()
     index_of = {label: i for i, label in enumerate(labels)}
     unknown = [c for c in scan.classes if c not in index_of]
@@ -78,6 +81,7 @@ def evaluate_run(run: Run | str | os.PathLike, data_dir: str | os.PathLike, list
         "data": str(data_dir),
         "unreadable": [{"path": p, "reason": r} for p, r in scan.unreadable],
         "ignored_classes": unknown,
+        **({"review": review} if review else {}),
         "assessment": assess_accuracy(accuracy, len(truth), {
             label: int(count) for label, count in zip(labels, np.bincount(truth, minlength=len(labels)))}),
     }

@@ -25,6 +25,7 @@ from core.runs.layout import BEST_MODEL, FINAL_MODEL, RUN_FORMAT_VERSION, SUMMAR
 from core.errors import RunError
 from core.runs.lock import RunLock
 from core.training.config import TrainingConfig
+from core.data.review import review_note
 from core.errors import TrainingError
 from core.training.graphs import released_tensorflow_graphs
 from core.training.modes import MODE_RUNNERS
@@ -73,7 +74,9 @@ def train(request: TrainingRequest | TrainingConfig, listener: ProgressListener 
     cancel = cancel or CancelToken()
     if scan is None:
         scan = _scan(request.config, request.family, listener, cancel)
+    scan, review = _reviewed(scan)
     request, warnings = request.resolve(scan)
+    warnings += [review_note(review)] if review_note(review) else []
     for warning in warnings:
         notify(listener, "on_log", "Note: " + warning)
     config = request.config
@@ -93,6 +96,7 @@ def train(request: TrainingRequest | TrainingConfig, listener: ProgressListener 
                     **_kept_together(scan)},
         "versions": _versions(),
         "epochs_completed": 0,
+        **({"review": review} if review else {}),
     }
     with _training_lock(out), released_tensorflow_graphs():
         try:
@@ -106,6 +110,15 @@ def train(request: TrainingRequest | TrainingConfig, listener: ProgressListener 
             return _execute(session, lambda: MODE_RUNNERS[request.mode](session))
         finally:
             writer.close()  # a new run that never saved a model leaves the old one in place
+
+
+def _reviewed(scan):
+    """The scan with the person's review decisions applied (core.data.review: excluded
+    pictures left out, relabelled ones in their class; their folders untouched)."""
+    from core.data.review import apply_review
+    from core.models.weights_store import settings_dir
+
+    return apply_review(scan, settings_dir())
 
 
 def _execute(session: TrainingSession, run) -> dict:
