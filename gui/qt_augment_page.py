@@ -126,6 +126,7 @@ class QtAugmentPage(QtStepPage):
         self.timing_label.setObjectName("footerNote")
         self.footer.insertWidget(0, self.timing_label)
         state.datasetChanged.connect(self._on_dataset_changed)
+        state.datasetSwitched.connect(self._on_dataset_switched)
         state.set_augmentation(self.controls.config(), self.controls.preset())
         self._decision_job = None
 
@@ -312,6 +313,10 @@ class QtAugmentPage(QtStepPage):
         self.controls.reasons_label.setText("The pictures could not be looked at (" +
                                             report.message.rstrip(".") + "); training decides "
                                             "again when it starts.")
+
+    @Slot()
+    def _on_dataset_switched(self) -> None:
+        self._visited = self.isVisible()  # step 2 is done again for the new pictures
 
     @Slot()
     def _on_dataset_changed(self) -> None:

@@ -62,6 +62,7 @@ class QtPredictPage(QtStepPage):
         self._explain_pending: int | None = None
         self._explaining = False
         self._evaluate_job = None
+        self._warned_run = ""
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("predictTabs")
@@ -220,6 +221,7 @@ class QtPredictPage(QtStepPage):
                         "list on the left, then drop the pictures again.", "warning")
             return
         self.tabs.setCurrentIndex(0)
+        self._warn_if_other_classes()
         self._ensure_model()
         listener = QtProgressListener(self)
         listener.step.connect(self._on_predict_step)
@@ -311,7 +313,15 @@ class QtPredictPage(QtStepPage):
         self._update_state()
 
     def on_shown(self) -> None:
+        self._warn_if_other_classes()
         self._ensure_model()
+
+    def _warn_if_other_classes(self) -> None:
+        """Say once per run, before predicting, that the model knows other classes."""
+        mismatch, run = self._state.run_mismatch(), self._state.run
+        if mismatch and run is not None and self._warned_run != str(run.path):
+            self._warned_run = str(run.path)
+            self.notify(mismatch, "warning")
 
     def _ensure_model(self) -> None:
         """Load the run's model on the model lane, once, when predictions are first needed.

@@ -15,7 +15,7 @@ from PySide6.QtCore import QThread, Signal, Slot
 from core.util.progress import CancelToken
 from gui.qt_errors import ErrorReport, describe_error
 from gui.qt_progress_listener import QtProgressListener
-from gui.qt_training_process import LISTENER_METHODS, TrainingProcess
+from gui.qt_training_process import LISTENER_METHODS, ResumeJob, TrainingProcess
 
 POLL_SECONDS = 0.1
 
@@ -33,7 +33,8 @@ class QtTrainingWorker(QtProgressListener):
 
     Args:
         config: the `core.training.TrainingConfig` the user chose; the worker turns it into a
-            checked `TrainingRequest` (off the GUI thread) and sends that to the process.
+            checked `TrainingRequest` (off the GUI thread) and sends that to the process. Or
+            a `ResumeJob`: continue that run.
         scan: the `DatasetScan` the user looked at, so training uses exactly that split.
         process: a started `TrainingProcess` (started here if None).
     """
@@ -69,7 +70,10 @@ class QtTrainingWorker(QtProgressListener):
     def _run(self) -> None:
         from core.training.request import build_request
 
-        request = build_request(self.config)  # a bad setting fails here, in one sentence
+        if isinstance(self.config, ResumeJob):
+            request = self.config
+        else:
+            request = build_request(self.config)  # a bad setting fails here, in one sentence
         if self.process is None or not self.process.is_alive():
             self.process = TrainingProcess()
         self.process.submit(request, self.scan)

@@ -27,7 +27,7 @@ def test_open_a_past_run_brings_back_its_curves(qtbot, make_window, trained_run)
     assert window.pages.currentWidget() is window.train_page
     x, y = window.train_page.plots.epoch_points("loss", "train")
     assert len(x) == len(run.history) >= 1
-    assert trained_run.name in window.train_page.run_caption.text()
+    assert trained_run.name in window.train_page.run_caption.full_text()
     assert window.sidebar.step_buttons[2].is_done()
 
 
