@@ -24,7 +24,7 @@ from core.data.augmentation.presets import PRESETS
 
 AUTO = "auto"
 CUSTOM = "custom"
-PRESET_TITLES = {AUTO: "Recommended (decided from your pictures)", "none": "None",
+PRESET_TITLES = {AUTO: "Recommended for your pictures", "none": "None",
                  "light": "Light", "keras_blog": "Keras blog (classic)", "strong": "Strong",
                  CUSTOM: "Custom"}
 PRESET_WORDS = {
@@ -95,8 +95,10 @@ KNOBS: dict[str, Knob] = {
                              high=0.6, percent=True),
     "contrast_range": Knob("Contrast \u00b1", "Randomly raises or lowers contrast by up to this "
                            "share. 0 turns it off.", high=1.0, percent=True),
-    "rescale": Knob("Pixel scale", "How the model scales pixel values before learning. Keep "
-                    "1/255 unless you know why; it does not change the preview.", kind="scale"),
+    "rescale": Knob("Colour numbers", "Each colour in a picture is a number from 0 to 255. Most "
+                    "models learn better when these are divided by 255 (to 0\u20131), the "
+                    "standard. Keep it unless you know why; it does not change the preview. "
+                    "(Expert name: pixel rescale 1/255.)", kind="scale"),
 }
 
 
@@ -234,8 +236,8 @@ class QtAugmentControls(QWidget):
         elif knob.kind == "scale":
             editor = QComboBox()
             editor.setObjectName(f"{name}Combo")
-            editor.addItem("1/255 (standard)", 1 / 255)
-            editor.addItem("1 (keep 0\u2013255)", 1.0)
+            editor.addItem("0\u20131 (standard)", 1 / 255)
+            editor.addItem("0\u2013255 as they are", 1.0)
             editor.currentIndexChanged.connect(lambda *args: self._on_edited(name))
         elif knob.kind in ("slider", "pair"):
             editor = _SliderKnob(name, knob)
@@ -244,8 +246,7 @@ class QtAugmentControls(QWidget):
             editor = QDoubleSpinBox()
             editor.valueChanged.connect(lambda *args: self._on_edited(name))
         if isinstance(editor, QComboBox):
-            editor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            editor.setMinimumContentsLength(8)
+            editor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         editor.setToolTip(knob.tooltip)
         editor.setAccessibleName(knob.label)
         return editor

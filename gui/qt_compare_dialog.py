@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, Q
 from PySide6.QtCore import Qt
 
 from gui.qt_runs_list import friendly_date, status_words
-from gui.qt_training_plots import EpochAxis, _PercentAxis, accuracy_floor
+from gui.qt_training_plots import CompactPlot, EpochAxis, _PercentAxis, accuracy_floor
 
 COLORS = ("#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777")
 
@@ -100,7 +100,7 @@ class QtCompareDialog(QDialog):
     @staticmethod
     def _plot(name: str, title: str, axis=None) -> pg.PlotWidget:
         axes = {"bottom": EpochAxis()} | ({"left": axis} if axis is not None else {})
-        plot = pg.PlotWidget(background="w", axisItems=axes)
+        plot = CompactPlot(background="w", axisItems=axes)
         plot.setObjectName(name)
         plot.setAccessibleName(title)
         item = plot.getPlotItem()

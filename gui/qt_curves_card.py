@@ -3,7 +3,8 @@ why (`QtRecipeView`), and the training log."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import QCheckBox, QPlainTextEdit, QSlider, QStackedWidget, QToolButton
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QPlainTextEdit, QSlider, QStackedWidget,
+                               QToolButton)
 
 from gui.qt_card import QtCard
 from gui.qt_elided_label import QtElidedLabel
@@ -24,7 +25,7 @@ class QtCurvesCard(QtCard):
         self.smooth_slider.setObjectName("smoothSlider")
         self.smooth_slider.setRange(0, 95)
         self.smooth_slider.setValue(60)
-        self.smooth_slider.setFixedWidth(110)
+        self.smooth_slider.setFixedWidth(80)
         self.smooth_slider.setEnabled(False)
         self.smooth_slider.setToolTip("How strongly to smooth: more to the right is smoother.")
         self.smooth_slider.setAccessibleName("Smoothing strength")
@@ -37,14 +38,17 @@ class QtCurvesCard(QtCard):
         self.log_button.setToolTip("Show or hide the training log.")
         self.header.removeWidget(self.note_label)
         self.note_label.hide()
-        self.header.addWidget(self.smooth_check)
-        self.header.addWidget(self.smooth_slider)
         self.recipe_view = QtRecipeView()
         self.header.addWidget(self.recipe_view.toggle)
         self.header.addWidget(self.log_button)
         self.run_caption = QtElidedLabel("No training yet in this session.")
         self.run_caption.setObjectName("mutedNote")
-        self.body.addWidget(self.run_caption)
+        caption_row = QHBoxLayout()
+        caption_row.setSpacing(8)
+        caption_row.addWidget(self.run_caption, 1)
+        caption_row.addWidget(self.smooth_check)
+        caption_row.addWidget(self.smooth_slider)
+        self.body.addLayout(caption_row)
         self.plots = QtTrainingPlots()
         self.curves_stack = QStackedWidget()  # the curves, or what the app chose and why
         self.curves_stack.addWidget(self.plots)

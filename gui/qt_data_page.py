@@ -248,6 +248,7 @@ class QtDataPage(QtStepPage):
         self.checks_list = QListWidget()
         self.checks_list.setObjectName("datasetWarnings")
         self.checks_list.setWordWrap(True)
+        self.checks_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.checks_list.setToolTip("Problems the app found in the folder, in plain words.")
         self.checks_list.setAccessibleName("Dataset warnings")
         checks_card.body.addWidget(self.checks_list, 1)
@@ -443,8 +444,12 @@ class QtDataPage(QtStepPage):
     def _refresh_recent_menu(self) -> None:
         self.recent_menu.clear()
         folders = self._state.settings.recent_folders()
-        for folder in folders:
-            action = self.recent_menu.addAction(folder)
+        self.recent_menu.setToolTipsVisible(True)
+        metrics = self.recent_menu.fontMetrics()
+        for folder in folders:  # long paths shortened in the middle, so the menu fits
+            action = self.recent_menu.addAction(
+                metrics.elidedText(folder, Qt.TextElideMode.ElideMiddle, 420))
+            action.setToolTip(folder)
             action.triggered.connect(lambda checked=False, f=folder: self.load_folder(f))
         if not folders:
             action = self.recent_menu.addAction("No recent folders yet")

@@ -27,7 +27,8 @@ class QtEmptyState(QWidget):
         self._text = QLabel(text)
         self._text.setObjectName("emptyText")
         self._text.setWordWrap(True)
-        self._text.setFixedWidth(460)
+        self._text.setMaximumWidth(460)
+        self._text.setMinimumWidth(220)
         for label in (self._symbol, self._title, self._text):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._actions = QHBoxLayout()

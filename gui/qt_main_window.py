@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QProgressBar, QStackedWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMainWindow, QProgressBar,
+                               QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
 
 from gui import qt_ask
 from gui.qt_augment_page import QtAugmentPage
@@ -27,6 +27,15 @@ from gui.qt_train_page import QtTrainPage
 from gui.qt_workers import QtWorkerRunner
 
 DATA, AUGMENT, TRAIN, PREDICT = range(4)
+
+
+def fitting_size(width: int, height: int) -> tuple[int, int]:
+    """`width` x `height`, made smaller where the screen's free area is smaller."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return width, height
+    free = screen.availableGeometry()
+    return min(width, free.width()), min(height, free.height() - 32)  # 32: the title bar
 
 
 def list_runs(root: Path) -> list:
@@ -57,7 +66,16 @@ class QtMainWindow(QMainWindow):
         self.engine_ready = False
 
         self.sidebar = QtSidebar(self.state)
-        self.sidebar.setFixedWidth(236)
+        sidebar_scroll = QScrollArea()  # a low screen scrolls the sidebar, not the window
+        sidebar_scroll.setObjectName("sidebarScroll")
+        sidebar_scroll.setWidgetResizable(True)
+        sidebar_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        sidebar_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        sidebar_scroll.setWidget(self.sidebar)
+        sidebar_scroll.setFixedWidth(236)
+        bar = sidebar_scroll.verticalScrollBar()  # when it shows, it takes no room from the text
+        bar.rangeChanged.connect(lambda low, high: sidebar_scroll.setFixedWidth(
+            236 + (bar.sizeHint().width() if high > low else 0)))
         self.banner = QtBanner()
         self.pages = QStackedWidget()
         self.pages.setObjectName("pages")
@@ -82,7 +100,7 @@ class QtMainWindow(QMainWindow):
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.sidebar)
+        layout.addWidget(sidebar_scroll)
         layout.addWidget(content, 1)
         self.setCentralWidget(central)
         self._build_status_bar()
@@ -98,7 +116,7 @@ class QtMainWindow(QMainWindow):
         self.state.augmentationChanged.connect(self._update_step_marks)
         self.predict_page.predictionsChanged.connect(self._update_step_marks)
         self.run_actions = QtRunActions(self)
-        self.resize(1280, 800)
+        self.resize(*fitting_size(1280, 800))
         self.refresh_runs()
         self._restore_project()
         self._engine_timer = QTimer(self)

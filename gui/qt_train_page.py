@@ -25,6 +25,7 @@ from gui.qt_training_process import ResumeJob, TrainingProcess
 from gui.qt_training_progress import QtTrainingProgress, epoch_sentence
 from gui.qt_training_settings import QtTrainingSettings
 from gui.qt_training_worker import QtTrainingWorker, start_training_thread
+from gui.qt_wheel_guard import guard_wheel
 from gui.qt_workers import QtWorkerRunner
 
 
@@ -80,7 +81,8 @@ class QtTrainPage(QtStepPage):
     # -- construction ----------------------------------------------------------------------
     def _build_settings_card(self) -> QtCard:
         card = QtCard("Model and settings")
-        card.setFixedWidth(370)
+        card.setMinimumWidth(320)  # narrower windows: the curves keep their room
+        card.setMaximumWidth(370)
         self.settings = QtTrainingSettings(self._runner)
         self.settings.changed.connect(self._update_buttons)
         self.settings.epochsChanged.connect(self._on_epochs_changed)
@@ -90,6 +92,7 @@ class QtTrainPage(QtStepPage):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.settings)
+        self._wheel_guard = guard_wheel(self.settings)
         card.body.addWidget(scroll, 1)
         buttons = QHBoxLayout()
         buttons.setSpacing(8)

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -73,6 +73,14 @@ def accuracy_floor(values) -> float:
     return float(max(0.0, np.floor((values.min() - 0.05) * 10) / 10))
 
 
+class CompactPlot(pg.PlotWidget):
+    """A plot that asks for a modest size (pyqtgraph asks for 600 x 480, which made a page
+    taller than a 1080-pixel screen); it still grows into whatever room it is given."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(400, 200)
+
+
 class QtTrainingPlots(QWidget):
     """Two plots (objectNames lossPlot and accuracyPlot) and the data behind them."""
 
@@ -117,6 +125,7 @@ class QtTrainingPlots(QWidget):
             f"<span style='color:{VALIDATION_COLOR}'>\u25CF</span> validation pictures (kept aside)"
             "&nbsp;&nbsp;&nbsp;<span style='color:#93c5fd'>\u2014</span> every batch")
         legend.setObjectName("mutedNote")
+        legend.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
@@ -133,7 +142,7 @@ class QtTrainingPlots(QWidget):
         axis_items = {"bottom": EpochAxis()}
         if axis is not None:
             axis_items["left"] = axis
-        plot = pg.PlotWidget(background="w", axisItems=axis_items)
+        plot = CompactPlot(background="w", axisItems=axis_items)
         plot.setObjectName(name)
         plot.setAccessibleName(title)
         item = plot.getPlotItem()
@@ -147,7 +156,7 @@ class QtTrainingPlots(QWidget):
             axis_item.setTextPen(pg.mkPen("#334155"))
         item.getAxis("bottom").setLabel("epoch")
         item.getViewBox().setMouseEnabled(x=False, y=False)
-        plot.setMinimumHeight(150)
+        plot.setMinimumHeight(110)
         return plot
 
     # -- data -------------------------------------------------------------------------------

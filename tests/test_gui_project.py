@@ -8,8 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from test_gui_support import (child, load_dataset, make_window, shapes, trained_run,  # noqa: F401
-                              wait_engine)
+from test_gui_support import child, load_dataset, make_window, shapes, trained_run  # noqa: F401
 
 
 def _open(qtbot, window, run_dir: Path) -> None:
