@@ -15,20 +15,21 @@ from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QHBoxLayout, QLabel, Q
 
 from gui.qt_cam_view import BLEND, HEATMAP, ORIGINAL, QtCamView
 from gui.qt_card import QtCard
-from gui.qt_class_bars import QtClassBars
+from gui.qt_answer_card import QtAnswerCard, gallery_caption
 from gui.qt_drop_area import QtDropArea
+from gui.qt_elided_label import QtElidedLabel
 from gui.qt_empty_state import QtEmptyState
 from gui.qt_evaluate_panel import QtEvaluatePanel
 from gui.qt_gallery import QtGallery
 from gui.qt_prediction_jobs import (ModelSlot, evaluate_folder, explain_file, export_csv,
-                                    load_predictor, load_thumbnails, predict_files,
-                                    restore_run_outputs, save_annotated)
+                                    export_evaluation, load_predictor, load_thumbnails,
+                                    predict_files, restore_run_outputs, save_annotated)
 from gui.qt_progress_listener import QtProgressListener
 from gui.qt_project_state import ProjectState
 from gui.qt_step_page import QtStepPage
 from gui.qt_workers import QtWorkerRunner
 
-METHOD_WORDS = {"cam": "CAM", "gradcam": "Grad-CAM"}
+METHOD_WORDS = {"cam": "read from the last layer", "gradcam": "worked out from the answer"}
 
 
 GALLERY_CHUNK = 50  # results added to the gallery per event-loop turn
@@ -72,7 +73,7 @@ class QtPredictPage(QtStepPage):
         self.tabs.setTabToolTip(1, "Measure accuracy on a folder of labelled pictures.")
         self.body.addWidget(self.tabs, 1)
 
-        self.model_label = QLabel()
+        self.model_label = QtElidedLabel()
         self.model_label.setObjectName("footerNote")
         self.footer.insertWidget(0, self.model_label, 1)
         self.save_button = QPushButton("Save annotated pictures\u2026")
@@ -156,26 +157,11 @@ class QtPredictPage(QtStepPage):
 
         side = QVBoxLayout()
         side.setSpacing(12)
-        answer_card = QtCard("The model says")
-        self.prediction_label = QLabel("\u2013")
-        self.prediction_label.setObjectName("predictionLabel")
-        self.prediction_label.setAccessibleName("Predicted class")
-        self.prediction_label.setToolTip("The class the model picks for the selected picture.")
-        self.prediction_label.setWordWrap(True)
-        self.confidence_label = QLabel("Select a picture to see its answer.")
-        self.confidence_label.setObjectName("mutedNote")
-        self.confidence_label.setWordWrap(True)
-        self.class_bars = QtClassBars()
-        answer_card.body.addWidget(self.prediction_label)
-        answer_card.body.addWidget(self.confidence_label)
-        answer_card.body.addWidget(self.class_bars)
-        answer_card.body.addStretch(1)
-        self.heat_legend = QLabel(
-            "Heatmap colours: <span style='color:#dc2626'><b>red</b></span> areas mattered most "
-            "for the answer, <span style='color:#2563eb'><b>blue</b></span> ones hardly at all.")
-        self.heat_legend.setObjectName("mutedNote")
-        self.heat_legend.setWordWrap(True)
-        answer_card.body.addWidget(self.heat_legend)
+        answer_card = QtAnswerCard()
+        self.answer_card = answer_card
+        self.prediction_label = answer_card.prediction_label
+        self.confidence_label = answer_card.confidence_label
+        self.class_bars = answer_card.class_bars
         side.addWidget(answer_card, 1)
         self.drop_area = QtDropArea("Drop pictures or folders here to classify them.")
         self.drop_area.setObjectName("predictDropArea")
@@ -198,6 +184,7 @@ class QtPredictPage(QtStepPage):
         self.evaluate_panel.cancelRequested.connect(self._on_evaluate_cancel)
         self.evaluate_panel.pictureOpened.connect(self._on_evaluation_picture_opened)
         self.evaluate_panel.thumbnailsWanted.connect(self._on_thumbnails_wanted)
+        self.evaluate_panel.exportRequested.connect(self.export_evaluation)
         return self.evaluate_panel
 
     # -- public API ------------------------------------------------------------------------
@@ -206,6 +193,10 @@ class QtPredictPage(QtStepPage):
 
     def results(self) -> list[dict]:
         return list(self._results)
+
+    def _num_classes(self) -> int:
+        run = self._state.run
+        return len(run.labels) if run is not None else 2
 
     def model_ready(self) -> bool:
         return self._model_ready
@@ -243,18 +234,13 @@ class QtPredictPage(QtStepPage):
         result = self._results[row]
         name = Path(result["path"]).name
         if result.get("error"):
-            self.prediction_label.setText("Could not read")
-            self.confidence_label.setText(f"{name}: {result['error']}")
-            self.class_bars.set_top([])
+            self.answer_card.show_unreadable(name, result["error"])
             self.cam_view.set_pictures(None)
             self.cam_view.set_message(f"{name} could not be read: {result['error']}")
             self.picture_stack.setCurrentWidget(self.cam_view)
             self.method_label.setText("")
             return
-        self.prediction_label.setText(result["label"])
-        self.confidence_label.setText(f"{result['probability']:.0%} sure \u00b7 {name}")
-        self.confidence_label.setToolTip(result["path"])
-        self.class_bars.set_top(result.get("top") or [])
+        self.answer_card.show_result(result, self._num_classes())
         self.picture_stack.setCurrentWidget(self.cam_view)
         cached = self._heat_cache.get(result["path"])
         if cached is not None:
@@ -424,7 +410,7 @@ class QtPredictPage(QtStepPage):
             if result.get("error"):
                 caption, tip = f"\u26a0 {name}", f"{result['path']}\n{result['error']}"
             else:
-                caption = f"{result['label']}\n{result['probability']:.0%}"
+                caption = gallery_caption(result, self._num_classes())
                 tip = f"{result['path']}\n{result['label']} ({result['probability']:.0%} sure)"
             self._results.append(result)
             self.gallery.add_entry(caption, tip, image, warning=bool(result.get("error")))
@@ -474,8 +460,10 @@ class QtPredictPage(QtStepPage):
         self.cam_view.set_pictures(explanation["original"], explanation["heat"])
         method = METHOD_WORDS.get(explanation["method"], explanation["method"])
         self.method_label.setText(f"Heatmap: {method}")
-        self.method_label.setToolTip("CAM reads the heatmap straight from the model's last layer; "
-                                     "Grad-CAM works it out from how the answer would change.")
+        self.method_label.setToolTip("How the heatmap was made. \u201cRead from the last layer\u201d: "
+                                     "the model's own map of where it saw each class (expert "
+                                     "name: CAM). \u201cWorked out from the answer\u201d: from how "
+                                     "the answer would change with each area (Grad-CAM).")
         self._update_state()
 
     @Slot()
@@ -490,9 +478,7 @@ class QtPredictPage(QtStepPage):
         self.cam_view.set_opacity(value / 100)
 
     def _reset_answer(self) -> None:
-        self.prediction_label.setText("\u2013")
-        self.confidence_label.setText("Select a picture to see its answer.")
-        self.class_bars.set_top([])
+        self.answer_card.reset()
         self.cam_view.set_pictures(None)
         self.method_label.setText("")
 
@@ -530,6 +516,18 @@ class QtPredictPage(QtStepPage):
                             doing="exporting the predictions",
                             on_result=lambda written: self.notify(
                                 f"Saved {len(self._results)} predictions in {written}.", "success"),
+                            on_error=self.notify_error)
+
+    @Slot(str)
+    def export_evaluation(self, path: str) -> None:
+        """Save the evaluation shown as a CSV table (on the io lane)."""
+        report = self.evaluate_panel.report()
+        if report is None:
+            return
+        self._runner.submit("io", export_evaluation, report, path,
+                            doing="exporting the evaluation",
+                            on_result=lambda written: self.notify(
+                                f"Saved the evaluation in {written}.", "success"),
                             on_error=self.notify_error)
 
     @Slot(int)

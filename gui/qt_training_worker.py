@@ -14,6 +14,7 @@ from PySide6.QtCore import QThread, Signal, Slot
 
 from core.util.progress import CancelToken
 from gui.qt_errors import ErrorReport, describe_error
+from gui.qt_plain_words import plain_message
 from gui.qt_progress_listener import QtProgressListener
 from gui.qt_training_process import LISTENER_METHODS, ResumeJob, TrainingProcess
 
@@ -117,7 +118,7 @@ class QtTrainingWorker(QtProgressListener):
             run = Run.open(result["run_dir"])
             run.model_path()  # a run stopped before its first epoch has no model
         except RunError as error:
-            run, run_error = None, str(error)
+            run, run_error = None, plain_message(str(error))
         return {"result": result, "run": run, "run_error": run_error}
 
 
