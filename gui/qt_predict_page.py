@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QHBoxLayout, QLabel, QPushButton,
-                               QSlider, QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout,
+                               QWidget)
 
-from gui.qt_cam_view import BLEND, HEATMAP, ORIGINAL, QtCamView
-from gui.qt_card import QtCard
 from gui.qt_answer_card import QtAnswerCard, gallery_caption
+from gui.qt_cam_view import HEATMAP, ORIGINAL
 from gui.qt_drop_area import QtDropArea
 from gui.qt_elided_label import QtElidedLabel
-from gui.qt_empty_state import QtEmptyState
 from gui.qt_evaluate_panel import QtEvaluatePanel
 from gui.qt_gallery import QtGallery
+from gui.qt_picture_card import QtPictureCard
 from gui.qt_prediction_jobs import (ModelSlot, evaluate_folder, explain_file, export_csv,
                                     export_evaluation, load_predictor, load_thumbnails,
                                     predict_files, restore_run_outputs, save_annotated)
@@ -102,57 +101,13 @@ class QtPredictPage(QtStepPage):
         row = QHBoxLayout()
         row.setSpacing(12)
 
-        picture_card = QtCard("Picture")
-        self.method_label = QLabel()
-        self.method_label.setObjectName("cardNote")
-        picture_card.header.addWidget(self.method_label)
-        self.picture_stack = QStackedWidget()
-        self.no_model_state = QtEmptyState("model", "No model yet",
-                                           "Train a model in step 3, or open a past run from the "
-                                           "list on the left. Then drop pictures here.")
-        self.no_model_state.add_action("Go to step 3", lambda: self.stepRequested.emit(2),
-                                       primary=True, tooltip="Train a model first.")
-        self.no_pictures_state = QtEmptyState("drop", "Drop pictures here",
-                                              "Drag pictures or folders from your file manager "
-                                              "onto this window, or use \u201cOpen pictures\u2026\u201d.")
-        self.cam_view = QtCamView()
-        self.picture_stack.addWidget(self.no_model_state)
-        self.picture_stack.addWidget(self.no_pictures_state)
-        self.picture_stack.addWidget(self.cam_view)
-        picture_card.body.addWidget(self.picture_stack, 1)
-
-        view_row = QHBoxLayout()
-        view_row.setSpacing(0)
-        self.view_group = QButtonGroup(self)
-        self.view_buttons = {}
-        for mode, text, tip in ((ORIGINAL, "Original", "Show the picture as it is."),
-                                (HEATMAP, "Heatmap", "Show only where the model looked."),
-                                (BLEND, "Blend", "Show the heatmap over the picture.")):
-            button = QPushButton(text)
-            button.setObjectName(f"{mode}ViewButton")
-            button.setCheckable(True)
-            button.setProperty("segment", True)
-            button.setToolTip(tip)
-            self.view_group.addButton(button)
-            self.view_buttons[mode] = button
-            view_row.addWidget(button)
-        self.view_buttons[BLEND].setChecked(True)
-        self.view_group.buttonClicked.connect(self._on_view_clicked)
-        view_row.addSpacing(14)
-        opacity_label = QLabel("Opacity")
-        opacity_label.setObjectName("knobLabel")
-        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
-        self.opacity_slider.setObjectName("opacitySlider")
-        self.opacity_slider.setRange(0, 100)
-        self.opacity_slider.setValue(50)
-        self.opacity_slider.setToolTip("How strongly the heatmap covers the picture.")
-        self.opacity_slider.setAccessibleName("Heatmap opacity")
-        self.opacity_slider.valueChanged.connect(self._on_opacity_changed)
-        opacity_label.setBuddy(self.opacity_slider)
-        view_row.addWidget(opacity_label)
-        view_row.addSpacing(8)
-        view_row.addWidget(self.opacity_slider, 1)
-        picture_card.body.addLayout(view_row)
+        picture_card = QtPictureCard()
+        picture_card.trainRequested.connect(lambda: self.stepRequested.emit(2))
+        picture_card.viewChanged.connect(self._update_state)
+        for name in ("method_label", "picture_stack", "no_model_state", "no_pictures_state",
+                     "cam_view", "view_buttons", "opacity_slider"):
+            setattr(self, name, getattr(picture_card, name))
+        self.picture_card = picture_card
         row.addWidget(picture_card, 3)
 
         side = QVBoxLayout()
@@ -366,10 +321,7 @@ class QtPredictPage(QtStepPage):
         self.gallery.setVisible(bool(self._results))
         self.save_button.setEnabled(bool(self._results))
         self.export_button.setEnabled(bool(self._results))
-        has_heat = self.cam_view.has_heatmap()
-        for button in self.view_buttons.values():
-            button.setEnabled(has_heat)
-        self.opacity_slider.setEnabled(has_heat and self.cam_view.mode() == BLEND)
+        self.picture_card.update_controls()
 
     # -- predictions -----------------------------------------------------------------------
     @Slot(int, int)
@@ -465,17 +417,6 @@ class QtPredictPage(QtStepPage):
                                      "name: CAM). \u201cWorked out from the answer\u201d: from how "
                                      "the answer would change with each area (Grad-CAM).")
         self._update_state()
-
-    @Slot()
-    def _on_view_clicked(self, *args) -> None:
-        for mode, button in self.view_buttons.items():
-            if button.isChecked():
-                self.cam_view.set_mode(mode)
-        self._update_state()
-
-    @Slot(int)
-    def _on_opacity_changed(self, value: int) -> None:
-        self.cam_view.set_opacity(value / 100)
 
     def _reset_answer(self) -> None:
         self.answer_card.reset()
