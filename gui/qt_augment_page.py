@@ -100,6 +100,7 @@ class QtAugmentPage(QtStepPage):
         row.setSpacing(12)
         controls_card = QtCard("Settings")
         self.controls = QtAugmentControls()
+        self._restore_settings()
         self.controls.configChanged.connect(self._on_config_changed)
         scroll = QScrollArea()
         scroll.setObjectName("augmentScroll")
@@ -257,7 +258,25 @@ class QtAugmentPage(QtStepPage):
     @Slot(dict, str)
     def _on_config_changed(self, config: dict, preset: str) -> None:
         self._state.set_augmentation(config, preset)
+        self._state.settings.save_project(augmentation={"preset": preset, "config": config})
         self.request_preview()
+
+    def _restore_settings(self) -> None:
+        """The project's preset or own settings from the last session (Recommended is decided
+        again from the pictures); settings that no longer check out are forgotten."""
+        from core.data.augmentation.presets import load_augmentation
+        from core.errors import StudioError
+
+        saved = self._state.settings.project().get("augmentation")
+        preset = saved.get("preset") if isinstance(saved, dict) else None
+        if not isinstance(preset, str) or preset == "auto":
+            return
+        try:
+            config = load_augmentation(saved.get("config") if preset == "custom" else preset)
+        except (StudioError, ValueError, TypeError):
+            return
+        self.controls.set_config(config.to_dict(), preset)
+        self._state.set_augmentation(self.controls.config(), preset)
 
     def _pick_image(self) -> None:
         scan = self._state.scan

@@ -70,6 +70,7 @@ def test_restart_restores_the_project(make_window, trained_run, shapes, qtbot, m
                     .isActive() and window.data_page._scan_job is None, timeout=20000)
     _open(qtbot, window, trained_run)
     child(window, "epochsSpin").setValue(7)
+    window.augment_page.controls.choose_preset("strong")
     qtbot.waitUntil(lambda: window.sidebar.runs_list.count() == 1, timeout=10000)
     window.sidebar.runs_list.setCurrentRow(0)
     monkeypatch.setattr(qt_ask, "ask_text", lambda *args: "My first shapes model")
@@ -83,6 +84,8 @@ def test_restart_restores_the_project(make_window, trained_run, shapes, qtbot, m
     assert Path(again.state.run.path) == trained_run
     assert again.state.val_split == 0.3 and child(again, "validationSplitSlider").value() == 30
     assert child(again, "epochsSpin").value() == 7
+    assert again.augment_page.controls.preset() == "strong"
+    assert again.state.augment_setting() == again.augment_page.controls.config()
     qtbot.waitUntil(lambda: again.sidebar.runs_list.count() == 1, timeout=10000)
     assert again.sidebar.runs_list.item(0).text().startswith("My first shapes model")
     assert "My first shapes model" in again.train_page.run_caption.full_text()
