@@ -2,7 +2,7 @@
 
 The "Try pictures" tab classifies dropped or opened pictures and folders (a gallery holds
 them all); the selected one is shown with its top classes and its CAM / Grad-CAM heatmap
-(original, heatmap or blend, with an opacity slider). The "Check on a folder" tab evaluates
+(original, heatmap or blend, with an opacity slider). The "Measure accuracy on a folder" tab evaluates
 the model on a labelled folder. Every model job runs on the runner's "model" lane.
 """
 from __future__ import annotations
@@ -67,7 +67,7 @@ class QtPredictPage(QtStepPage):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("predictTabs")
         self.tabs.addTab(self._build_try_tab(), "Try pictures")
-        self.tabs.addTab(self._build_evaluate_tab(), "Check on a folder")
+        self.tabs.addTab(self._build_evaluate_tab(), "Measure accuracy on a folder")
         self.tabs.setTabToolTip(0, "Classify single pictures and see where the model looked.")
         self.tabs.setTabToolTip(1, "Measure accuracy on a folder of labelled pictures.")
         self.body.addWidget(self.tabs, 1)

@@ -89,6 +89,12 @@ class QtSidebar(QFrame):
         self._on_runs_changed()
         self.set_current_step(0)
 
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt API
+        """What the sidebar needs at least (its scroll area asks; Qt's answer would be the
+        preferred height, and the sidebar then scrolled on a 768-pixel screen)."""
+        layout = self.layout()
+        return min(layout.totalHeightForWidth(width), layout.totalMinimumSize().height())
+
     @staticmethod
     def _section_label(text: str) -> QLabel:
         label = QLabel(text.upper())
