@@ -173,9 +173,17 @@ class QtEvaluatePanel(QWidget):
             text += f" With {report['n']} pictures the true rate is likely between {low:.1%} and {high:.1%}."
             if assessment.get("verdict"):
                 text += f" <span style='color:#92400e'><b>{escape(assessment['verdict'])}</b></span>"
-        if split not in split_words:
-            text += (" <span style='color:#92400e'>These include the pictures the model learned "
-                     "from, so the score looks better than it will on new pictures.</span>")
+        seen = report.get("seen")  # by contents; evaluation.json from older versions has none
+        if isinstance(seen, dict) and seen.get("count"):
+            text += (f" <span style='color:#92400e'>{seen['count']} of these {report['n']} "
+                     "pictures are also in the folder the model was trained on, so the score "
+                     "looks better than it will on new pictures.</span>")
+        elif isinstance(seen, dict):
+            text += " None of these pictures is in the folder the model was trained on."
+        elif split not in split_words:
+            text += (" <span style='color:#92400e'>These may include the pictures the model "
+                     "learned from, so the score may look better than it will on new "
+                     "pictures.</span>")
         ignored = report.get("ignored_classes") or []
         if ignored:
             text += f" Classes the model does not know were left out: {', '.join(ignored)}."

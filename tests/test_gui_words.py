@@ -78,3 +78,31 @@ def test_evaluation_results_export_as_csv(make_window, trained_run, shapes, qtbo
     assert ["class", "precision", "recall", "f1", "pictures"] in rows
     assert len([r for r in rows if r and r[0] == "circle"]) == 2  # per class, confusion row
     assert child(window, "exportEvaluationButton").isVisibleTo(window)
+    # The shapes are the run's own pictures: said by contents, not by how the folder looks.
+    assert panel.report()["seen"]["count"] == panel.report()["n"]
+    assert "also in the folder the model was trained on" in panel.summary_label.text()
+
+    from core.data.demo import make_demo_dataset
+
+    new = make_demo_dataset(tmp_path / "new_shapes", images_per_class=8, image_size=40, seed=11)
+    window.predict_page.evaluate(str(new))
+    qtbot.waitUntil(lambda: panel.report() is not None and panel.report()["n"] == 24,
+                    timeout=120000)
+    assert panel.report()["seen"]["count"] == 0
+    assert "None of these pictures is in the folder the model was trained on" \
+        in panel.summary_label.text()
+
+
+def test_pictures_are_found_by_contents_not_by_place(shapes, tmp_path):
+    import shutil
+
+    from core.data.overlap import files_also_in
+
+    picture = sorted((shapes / "circle").iterdir())[0]
+    copy = tmp_path / "elsewhere" / "renamed.jpg"
+    copy.parent.mkdir()
+    shutil.copyfile(picture, copy)
+    other = tmp_path / "other.jpg"
+    other.write_bytes(picture.read_bytes()[:-1] + b"x")  # same size, other contents
+    assert files_also_in([str(copy), str(other)], shapes) == [str(copy)]
+    assert files_also_in([str(copy)], tmp_path / "missing") == []
