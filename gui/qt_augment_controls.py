@@ -308,15 +308,22 @@ class QtAugmentControls(QWidget):
             return editor.currentData()
         return editor.value()
 
-    def _update_dependent(self) -> None:
+    def _update_dependent(self, editing: bool = False) -> None:
+        """`editing`: a control is being changed under the pointer, so nothing may move: the
+        reasons stay as they are (they go when another preset is picked)."""
         constant = self._config.get("fill_mode") == "constant"
         self._editors["cval"].setEnabled(constant)
         note = PRESET_WORDS.get(self.preset(), "Your own settings.")
         if self._mirror_allowed is False and self._config.get("horizontal_flip"):
             note += (" Careful: your pictures looked like mirroring changes their class, and "
                      "these settings mirror them.")
+        if editing:  # a shorter note ("Your own settings.") keeps the height it had
+            self.preset_note.setMinimumHeight(
+                self.preset_note.heightForWidth(self.preset_note.width()))
+        else:
+            self.preset_note.setMinimumHeight(0)
+            self.reasons_label.setVisible(self.preset() == AUTO)
         self.preset_note.setText(note)
-        self.reasons_label.setVisible(self.preset() == AUTO)
 
     # -- the recommendation ----------------------------------------------------------------
     def set_deciding(self, deciding: bool) -> None:
@@ -347,7 +354,7 @@ class QtAugmentControls(QWidget):
     def _on_edited(self, name: str) -> None:
         self._config[name] = self._read_editor(name, self._editors[name])
         self.preset_combo.setCurrentIndex(self.preset_combo.findData(CUSTOM))
-        self._update_dependent()
+        self._update_dependent(editing=True)
         self.configChanged.emit(self.config(), CUSTOM)
 
     def choose_preset(self, name: str) -> None:
