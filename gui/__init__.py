@@ -72,7 +72,16 @@ def create_main_window(runs_root: str | os.PathLike | None = None,
 
 
 def run_app(argv: list[str] | None = None) -> int:
-    """Open the window and run the event loop until it closes; returns the exit status."""
+    """Open the window and run the event loop until it closes; returns the exit status.
+
+    On Linux, first checks that the system libraries Qt needs for windows are there; if not,
+    prints the command that installs them and returns 1 (instead of Qt's cryptic abort)."""
+    from gui.qt_platform_check import check_platform
+
+    problem = check_platform()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))

@@ -24,7 +24,7 @@ from core.data.augmentation.presets import PRESETS
 
 AUTO = "auto"
 CUSTOM = "custom"
-PRESET_TITLES = {AUTO: "Recommended (decided from your pictures)", "none": "None",
+PRESET_TITLES = {AUTO: "Recommended for your pictures", "none": "None",
                  "light": "Light", "keras_blog": "Keras blog (classic)", "strong": "Strong",
                  CUSTOM: "Custom"}
 PRESET_WORDS = {
@@ -95,8 +95,10 @@ KNOBS: dict[str, Knob] = {
                              high=0.6, percent=True),
     "contrast_range": Knob("Contrast \u00b1", "Randomly raises or lowers contrast by up to this "
                            "share. 0 turns it off.", high=1.0, percent=True),
-    "rescale": Knob("Pixel scale", "How the model scales pixel values before learning. Keep "
-                    "1/255 unless you know why; it does not change the preview.", kind="scale"),
+    "rescale": Knob("Colour numbers", "Each colour in a picture is a number from 0 to 255. Most "
+                    "models learn better when these are divided by 255 (to 0\u20131), the "
+                    "standard. Keep it unless you know why; it does not change the preview. "
+                    "(Expert name: pixel rescale 1/255.)", kind="scale"),
 }
 
 
@@ -234,8 +236,8 @@ class QtAugmentControls(QWidget):
         elif knob.kind == "scale":
             editor = QComboBox()
             editor.setObjectName(f"{name}Combo")
-            editor.addItem("1/255 (standard)", 1 / 255)
-            editor.addItem("1 (keep 0\u2013255)", 1.0)
+            editor.addItem("0\u20131 (standard)", 1 / 255)
+            editor.addItem("0\u2013255 as they are", 1.0)
             editor.currentIndexChanged.connect(lambda *args: self._on_edited(name))
         elif knob.kind in ("slider", "pair"):
             editor = _SliderKnob(name, knob)
@@ -244,8 +246,7 @@ class QtAugmentControls(QWidget):
             editor = QDoubleSpinBox()
             editor.valueChanged.connect(lambda *args: self._on_edited(name))
         if isinstance(editor, QComboBox):
-            editor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            editor.setMinimumContentsLength(8)
+            editor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         editor.setToolTip(knob.tooltip)
         editor.setAccessibleName(knob.label)
         return editor
@@ -307,15 +308,22 @@ class QtAugmentControls(QWidget):
             return editor.currentData()
         return editor.value()
 
-    def _update_dependent(self) -> None:
+    def _update_dependent(self, editing: bool = False) -> None:
+        """`editing`: a control is being changed under the pointer, so nothing may move: the
+        reasons stay as they are (they go when another preset is picked)."""
         constant = self._config.get("fill_mode") == "constant"
         self._editors["cval"].setEnabled(constant)
         note = PRESET_WORDS.get(self.preset(), "Your own settings.")
         if self._mirror_allowed is False and self._config.get("horizontal_flip"):
             note += (" Careful: your pictures looked like mirroring changes their class, and "
                      "these settings mirror them.")
+        if editing:  # a shorter note ("Your own settings.") keeps the height it had
+            self.preset_note.setMinimumHeight(
+                self.preset_note.heightForWidth(self.preset_note.width()))
+        else:
+            self.preset_note.setMinimumHeight(0)
+            self.reasons_label.setVisible(self.preset() == AUTO)
         self.preset_note.setText(note)
-        self.reasons_label.setVisible(self.preset() == AUTO)
 
     # -- the recommendation ----------------------------------------------------------------
     def set_deciding(self, deciding: bool) -> None:
@@ -346,7 +354,7 @@ class QtAugmentControls(QWidget):
     def _on_edited(self, name: str) -> None:
         self._config[name] = self._read_editor(name, self._editors[name])
         self.preset_combo.setCurrentIndex(self.preset_combo.findData(CUSTOM))
-        self._update_dependent()
+        self._update_dependent(editing=True)
         self.configChanged.emit(self.config(), CUSTOM)
 
     def choose_preset(self, name: str) -> None:

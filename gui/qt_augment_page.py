@@ -19,15 +19,17 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-                               QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from gui.qt_augment_controls import QtAugmentControls
 from gui.qt_card import QtCard
+from gui.qt_elided_label import QtElidedLabel
 from gui.qt_empty_state import QtEmptyState
 from gui.qt_image_grid import QtImageGrid
 from gui.qt_images import qimage_from_array, thumbnail
 from gui.qt_project_state import ProjectState
 from gui.qt_step_page import QtStepPage
+from gui.qt_wheel_guard import guard_wheel
 from gui.qt_workers import QtWorkerRunner
 
 _IMAGE_CACHE: OrderedDict[str, object] = OrderedDict()
@@ -98,6 +100,7 @@ class QtAugmentPage(QtStepPage):
         row.setSpacing(12)
         controls_card = QtCard("Settings")
         self.controls = QtAugmentControls()
+        self._restore_settings()
         self.controls.configChanged.connect(self._on_config_changed)
         scroll = QScrollArea()
         scroll.setObjectName("augmentScroll")
@@ -105,8 +108,10 @@ class QtAugmentPage(QtStepPage):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.controls)
+        self._wheel_guard = guard_wheel(self.controls)
         controls_card.body.addWidget(scroll)
-        controls_card.setFixedWidth(370)
+        controls_card.setMinimumWidth(350)  # narrower windows: the preview keeps its room
+        controls_card.setMaximumWidth(370)
         row.addWidget(controls_card)
 
         preview_card = QtCard("What the model will see")
@@ -119,13 +124,13 @@ class QtAugmentPage(QtStepPage):
         self._preview_stack.addWidget(self.empty_state)
         self._preview_stack.addWidget(self._build_preview_view())
         preview_card.body.addWidget(self._preview_stack, 1)
+        preview_card.header.removeWidget(preview_card.note_label)
+        preview_card.header.addWidget(self.count_combo)
         row.addWidget(preview_card, 1)
         self.body.addLayout(row, 1)
 
-        self.timing_label = QLabel()
-        self.timing_label.setObjectName("footerNote")
-        self.footer.insertWidget(0, self.timing_label)
         state.datasetChanged.connect(self._on_dataset_changed)
+        state.datasetSwitched.connect(self._on_dataset_switched)
         state.set_augmentation(self.controls.config(), self.controls.preset())
         self._decision_job = None
 
@@ -143,14 +148,17 @@ class QtAugmentPage(QtStepPage):
         self.original_label.setToolTip("The original picture, unchanged.")
         captions = QVBoxLayout()
         captions.setSpacing(2)
-        self.image_title = QLabel()
+        self.image_title = QtElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
         self.image_title.setObjectName("imageTitle")
-        self.image_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.image_class = QLabel()  # wraps: a class name is never cut
+        self.image_class.setObjectName("imageClass")
+        self.image_class.setWordWrap(True)
         self.image_note = QLabel("Original on the left; nine random versions below.")
         self.image_note.setObjectName("mutedNote")
-        self.image_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.image_note.setWordWrap(True)
         captions.addStretch(1)
         captions.addWidget(self.image_title)
+        captions.addWidget(self.image_class)
         captions.addWidget(self.image_note)
         captions.addStretch(1)
         self.another_button = QPushButton("Another picture")
@@ -179,7 +187,6 @@ class QtAugmentPage(QtStepPage):
         layout.addWidget(self.preview, 1)
         actions = QHBoxLayout()
         actions.setSpacing(8)
-        actions.addWidget(self.count_combo)
         actions.addStretch(1)
         actions.addWidget(self.another_button)
         actions.addWidget(self.reshuffle_button)
@@ -202,7 +209,8 @@ class QtAugmentPage(QtStepPage):
         self._image_path = path
         name = Path(path).name
         label = Path(path).parent.name
-        self.image_title.setText(f"{name}  \u00b7  class \u201c{label}\u201d")
+        self.image_title.setText(name)
+        self.image_class.setText(f"class \u201c{label}\u201d")
         self.image_title.setToolTip(path)
         self._preview_stack.setCurrentIndex(1)
         self.request_preview()
@@ -236,7 +244,6 @@ class QtAugmentPage(QtStepPage):
         elapsed = (time.perf_counter() - asked) * 1000
         self.last_preview_ms = elapsed
         self.preview.set_note("" if self._pending is None else "updating\u2026")
-        self.timing_label.setText(f"Preview drawn in {elapsed:.0f} ms")
         self.previewUpdated.emit(elapsed)
 
     def _on_preview_failed(self, report) -> None:
@@ -251,7 +258,25 @@ class QtAugmentPage(QtStepPage):
     @Slot(dict, str)
     def _on_config_changed(self, config: dict, preset: str) -> None:
         self._state.set_augmentation(config, preset)
+        self._state.settings.save_project(augmentation={"preset": preset, "config": config})
         self.request_preview()
+
+    def _restore_settings(self) -> None:
+        """The project's preset or own settings from the last session (Recommended is decided
+        again from the pictures); settings that no longer check out are forgotten."""
+        from core.data.augmentation.presets import load_augmentation
+        from core.errors import StudioError
+
+        saved = self._state.settings.project().get("augmentation")
+        preset = saved.get("preset") if isinstance(saved, dict) else None
+        if not isinstance(preset, str) or preset == "auto":
+            return
+        try:
+            config = load_augmentation(saved.get("config") if preset == "custom" else preset)
+        except (StudioError, ValueError, TypeError):
+            return
+        self.controls.set_config(config.to_dict(), preset)
+        self._state.set_augmentation(self.controls.config(), preset)
 
     def _pick_image(self) -> None:
         scan = self._state.scan
@@ -312,6 +337,10 @@ class QtAugmentPage(QtStepPage):
         self.controls.reasons_label.setText("The pictures could not be looked at (" +
                                             report.message.rstrip(".") + "); training decides "
                                             "again when it starts.")
+
+    @Slot()
+    def _on_dataset_switched(self) -> None:
+        self._visited = self.isVisible()  # step 2 is done again for the new pictures
 
     @Slot()
     def _on_dataset_changed(self) -> None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit,
 from gui.qt_card import QtCard
 from gui.qt_class_chart import SPLIT_COLORS, SPLIT_NAMES, QtClassChart
 from gui.qt_empty_state import QtEmptyState
-from gui.qt_images import thumbnail
+from gui.qt_data_jobs import load_thumbnails, make_demo, scan_folder
 from gui.qt_progress_listener import QtProgressListener
 from gui.qt_project_state import ProjectState
 from gui.qt_review_dialog import open_review_dialog
@@ -31,46 +31,6 @@ LAYOUT_WORDS = {
     "class_folders": "one folder per class",
     "flat": "class names taken from the file names",
 }
-
-
-def scan_folder(folder: str, val_split: float, listener=None, cancel=None):
-    """Worker job: the engine's scan of `folder` and its report."""
-    from core.data.scanning import scan_dataset
-
-    scan = scan_dataset(folder, val_split=val_split, listener=listener, cancel=cancel)
-    return scan, scan.report()
-
-
-def load_thumbnails(scan, per_class: int, size: int, cancel=None) -> dict:
-    """Worker job: up to `per_class` small pictures per class, spread over the class."""
-    from core.errors import ImageReadError
-    from core.data.imageio import read_image
-
-    by_class: dict[str, list[str]] = {name: [] for name in scan.classes}
-    for split in ("train", "validation", "test"):
-        for sample in scan.splits.get(split, []):
-            by_class[scan.classes[sample.label]].append(sample.path)
-    thumbnails = {}
-    for name, paths in by_class.items():
-        step = max(1, len(paths) // per_class)
-        chosen = paths[::step][:per_class]
-        pictures = []
-        for path in chosen:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            try:
-                pictures.append((path, thumbnail(read_image(path), size)))
-            except ImageReadError:
-                continue
-        thumbnails[name] = pictures
-    return thumbnails
-
-
-def make_demo(dest: Path) -> str:
-    """Worker job: generate the built-in demo dataset and return its folder."""
-    from core.data.demo import make_demo_dataset
-
-    return str(make_demo_dataset(dest))
 
 
 class _StatTile(QWidget):
@@ -154,6 +114,10 @@ class QtDataPage(QtStepPage):
         bar.addWidget(self.demo_button)
         self.review_button = QPushButton("Review pictures\u2026")  # issue 16: gui/qt_review_dialog.py
         self.review_button.setObjectName("reviewButton")
+        self.review_button.setToolTip("Find pictures that are probably in the wrong folder, "
+                                      "near-identical copies and odd ones out, and decide what "
+                                      "training should do with them. Your folders are never "
+                                      "changed.")
         self.review_button.clicked.connect(lambda: open_review_dialog(self, self._state, self._runner))
         bar.addWidget(self.review_button)
         self.body.addLayout(bar)
@@ -253,6 +217,7 @@ class QtDataPage(QtStepPage):
         self.checks_list = QListWidget()
         self.checks_list.setObjectName("datasetWarnings")
         self.checks_list.setWordWrap(True)
+        self.checks_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.checks_list.setToolTip("Problems the app found in the folder, in plain words.")
         self.checks_list.setAccessibleName("Dataset warnings")
         checks_card.body.addWidget(self.checks_list, 1)
@@ -448,8 +413,12 @@ class QtDataPage(QtStepPage):
     def _refresh_recent_menu(self) -> None:
         self.recent_menu.clear()
         folders = self._state.settings.recent_folders()
-        for folder in folders:
-            action = self.recent_menu.addAction(folder)
+        self.recent_menu.setToolTipsVisible(True)
+        metrics = self.recent_menu.fontMetrics()
+        for folder in folders:  # long paths shortened in the middle, so the menu fits
+            action = self.recent_menu.addAction(
+                metrics.elidedText(folder, Qt.TextElideMode.ElideMiddle, 420))
+            action.setToolTip(folder)
             action.triggered.connect(lambda checked=False, f=folder: self.load_folder(f))
         if not folders:
             action = self.recent_menu.addAction("No recent folders yet")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from gui.qt_icons import icon
 
@@ -27,7 +27,9 @@ class QtEmptyState(QWidget):
         self._text = QLabel(text)
         self._text.setObjectName("emptyText")
         self._text.setWordWrap(True)
-        self._text.setFixedWidth(460)
+        self._text.setMaximumWidth(460)  # as wide as there is room for, up to 460 px
+        self._text.setMinimumWidth(220)
+        self._text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         for label in (self._symbol, self._title, self._text):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._actions = QHBoxLayout()
@@ -40,7 +42,7 @@ class QtEmptyState(QWidget):
         layout.addWidget(self._title)
         text_row = QHBoxLayout()
         text_row.addStretch(1)
-        text_row.addWidget(self._text)
+        text_row.addWidget(self._text, 100)
         text_row.addStretch(1)
         layout.addLayout(text_row)
         layout.addSpacing(6)

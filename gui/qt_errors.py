@@ -1,7 +1,8 @@
 """Turn exceptions from engine jobs into sentences a non-programmer can act on.
 
 Engine errors (`core.errors.StudioError` and its subclasses) are already written as plain
-sentences, so they are shown as they are. Everything else gets a short explanation and
+sentences; they are shown with the command-line flags they name said in the app's words
+(`gui.qt_plain_words`). Everything else gets a short explanation and
 the traceback goes behind a "Details" button.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ import traceback
 from dataclasses import dataclass
 
 from core.errors import StudioError
+from gui.qt_plain_words import plain_message
 
 
 
@@ -39,7 +41,7 @@ def _message_for(exc: BaseException, doing: str) -> str:
     text = str(exc).strip()
     where = f" while {doing}" if doing else ""
     if isinstance(exc, StudioError) and text:
-        return text
+        return plain_message(text)
     # TensorFlow's own class, recognised by name so that showing an error never imports it.
     if isinstance(exc, MemoryError) or "ResourceExhaustedError" in names:
         return (f"The computer ran out of memory{where}. Try a smaller batch size or a smaller "

@@ -26,6 +26,7 @@ class QtEvaluatePanel(QWidget):
     cancelRequested = Signal()
     pictureOpened = Signal(str)
     thumbnailsWanted = Signal(list)
+    exportRequested = Signal(str)  # a .csv path for the results
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,6 +105,14 @@ class QtEvaluatePanel(QWidget):
         self.summary_label.setWordWrap(True)
         self.matrix = QtConfusionMatrix()
         self.matrix.cellChosen.connect(self._on_cell_chosen)
+        self.export_button = QPushButton("Export CSV\u2026")
+        self.export_button.setObjectName("exportEvaluationButton")
+        self.export_button.setToolTip("Save these results as a table that opens in any "
+                                      "spreadsheet: the score, each class, the mix-ups and every "
+                                      "picture it got wrong.")
+        self.export_button.clicked.connect(self._on_export_clicked)
+        matrix_card.header.removeWidget(matrix_card.note_label)
+        matrix_card.header.addWidget(self.export_button)
         matrix_card.body.addWidget(self.summary_label)
         matrix_card.body.addWidget(self.matrix, 1)
         row.addWidget(matrix_card, 1)
@@ -164,9 +173,17 @@ class QtEvaluatePanel(QWidget):
             text += f" With {report['n']} pictures the true rate is likely between {low:.1%} and {high:.1%}."
             if assessment.get("verdict"):
                 text += f" <span style='color:#92400e'><b>{escape(assessment['verdict'])}</b></span>"
-        if split not in split_words:
-            text += (" <span style='color:#92400e'>These include the pictures the model learned "
-                     "from, so the score looks better than it will on new pictures.</span>")
+        seen = report.get("seen")  # by contents; evaluation.json from older versions has none
+        if isinstance(seen, dict) and seen.get("count"):
+            text += (f" <span style='color:#92400e'>{seen['count']} of these {report['n']} "
+                     "pictures are also in the folder the model was trained on, so the score "
+                     "looks better than it will on new pictures.</span>")
+        elif isinstance(seen, dict):
+            text += " None of these pictures is in the folder the model was trained on."
+        elif split not in split_words:
+            text += (" <span style='color:#92400e'>These may include the pictures the model "
+                     "learned from, so the score may look better than it will on new "
+                     "pictures.</span>")
         ignored = report.get("ignored_classes") or []
         if ignored:
             text += f" Classes the model does not know were left out: {', '.join(ignored)}."
@@ -175,8 +192,9 @@ class QtEvaluatePanel(QWidget):
         self.summary_label.setText(text)
         self.matrix.set_matrix(labels, report["confusion"])
         self._show_items(report.get("misclassified", []),
-                         "All the mistakes, most confident first. Click a number in the table "
-                         "to see only those." if wrong else
+                         "All the mistakes, most confident first. Double-click one to see "
+                         "where the model looked; click a number in the table to see only "
+                         "those." if wrong else
                          "No mistakes at all on this folder.")
 
     def set_thumbnails(self, paths: list[str], thumbnails: list) -> None:
@@ -220,6 +238,13 @@ class QtEvaluatePanel(QWidget):
     def _on_gallery_opened(self, row: int) -> None:
         if 0 <= row < len(self._shown):
             self.pictureOpened.emit(self._shown[row]["path"])
+
+    @Slot()
+    def _on_export_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the evaluation", "evaluation.csv",
+                                              "CSV table (*.csv)")
+        if path:
+            self.exportRequested.emit(path if path.lower().endswith(".csv") else path + ".csv")
 
     @Slot()
     def _on_choose_clicked(self) -> None:

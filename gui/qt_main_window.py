@@ -9,16 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QProgressBar, QStackedWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMainWindow, QProgressBar,
+                               QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
 
+from gui import qt_ask
 from gui.qt_augment_page import QtAugmentPage
 from gui.qt_banner import QtBanner
 from gui.qt_data_page import QtDataPage
 from gui.qt_engine import start_engine
 from gui.qt_predict_page import QtPredictPage
 from gui.qt_project_state import ProjectState
+from gui.qt_run_actions import QtRunActions, open_run
 from gui.qt_settings import AppSettings
 from gui.qt_sidebar import QtSidebar
 from gui.qt_train_page import QtTrainPage
@@ -27,18 +29,20 @@ from gui.qt_workers import QtWorkerRunner
 DATA, AUGMENT, TRAIN, PREDICT = range(4)
 
 
+def fitting_size(width: int, height: int) -> tuple[int, int]:
+    """`width` x `height`, made smaller where the screen's free area is smaller."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return width, height
+    free = screen.availableGeometry()
+    return min(width, free.width()), min(height, free.height() - 32)  # 32: the title bar
+
+
 def list_runs(root: Path) -> list:
     """Worker job: the engine's list of runs in `root` (empty when the folder does not exist)."""
     from core.runs.run import list_runs as engine_list_runs
 
     return engine_list_runs(root) if Path(root).is_dir() else []
-
-
-def open_run(path: str):
-    """Worker job: reopen a run folder."""
-    from core.runs.run import Run
-
-    return Run.open(path)
 
 
 class QtMainWindow(QMainWindow):
@@ -62,7 +66,16 @@ class QtMainWindow(QMainWindow):
         self.engine_ready = False
 
         self.sidebar = QtSidebar(self.state)
-        self.sidebar.setFixedWidth(236)
+        sidebar_scroll = QScrollArea()  # a low screen scrolls the sidebar, not the window
+        sidebar_scroll.setObjectName("sidebarScroll")
+        sidebar_scroll.setWidgetResizable(True)
+        sidebar_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        sidebar_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        sidebar_scroll.setWidget(self.sidebar)
+        sidebar_scroll.setFixedWidth(236)
+        bar = sidebar_scroll.verticalScrollBar()  # when it shows, it takes no room from the text
+        bar.rangeChanged.connect(lambda low, high: sidebar_scroll.setFixedWidth(
+            236 + (bar.sizeHint().width() if high > low else 0)))
         self.banner = QtBanner()
         self.pages = QStackedWidget()
         self.pages.setObjectName("pages")
@@ -87,7 +100,7 @@ class QtMainWindow(QMainWindow):
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.sidebar)
+        layout.addWidget(sidebar_scroll)
         layout.addWidget(content, 1)
         self.setCentralWidget(central)
         self._build_status_bar()
@@ -101,11 +114,14 @@ class QtMainWindow(QMainWindow):
         self.data_page.imageActivated.connect(self._on_example_activated)
         self.train_page.trainingFinished.connect(self._on_training_finished)
         self.state.datasetChanged.connect(self._update_step_marks)
+        self.state.datasetSwitched.connect(self._update_step_marks)
         self.state.runChanged.connect(self._update_step_marks)
         self.state.augmentationChanged.connect(self._update_step_marks)
         self.predict_page.predictionsChanged.connect(self._update_step_marks)
-        self.resize(1280, 800)
+        self.run_actions = QtRunActions(self)
+        self.resize(*fitting_size(1280, 800))
         self.refresh_runs()
+        self._restore_project()
         self._engine_timer = QTimer(self)
         self._engine_timer.setSingleShot(True)
         self._engine_timer.timeout.connect(self._start_engine)
@@ -213,20 +229,47 @@ class QtMainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def open_run(self, path: str) -> None:
-        """Reopen a run: its curves go to the Train step, its model to the Predict step."""
+    def open_run(self, path: str, quiet: bool = False) -> None:
+        """Reopen a run: its curves go to the Train step, its model to the Predict step
+        (`quiet`: restoring the project at launch, stay on the current step)."""
         if self.state.training:
             self.show_message("Wait for the training to finish (or stop it) before opening "
                               "another run.", "warning")
             return
         self.runner.submit("io", open_run, path, doing="opening the run",
-                           on_result=self._on_run_opened)
+                           on_result=lambda run: self._on_run_opened(run, quiet),
+                           on_error=None if not quiet else lambda report: None)
 
-    def _on_run_opened(self, run) -> None:
+    def _on_run_opened(self, run, quiet: bool = False) -> None:
         self.state.set_run(run)
-        self.show_message(f"Opened the run \u201c{run.name}\u201d: its curves are in step 3 and its "
-                          "model is ready for predictions in step 4.", "success")
+        if quiet:
+            return
+        mismatch = self.state.run_mismatch()
+        name = self.state.run_name(run.path)
+        if mismatch:
+            self.show_message(f"Opened the run \u201c{name}\u201d. {mismatch}", "warning")
+        else:
+            self.show_message(f"Opened the run \u201c{name}\u201d: its curves are in step 3 and "
+                              "its model is ready for predictions in step 4.", "success")
         self.show_step(TRAIN)
+
+    # -- the project, reopened at launch ---------------------------------------------------
+    def _restore_project(self) -> None:
+        """Reopen the last dataset, then the run that was in use with it."""
+        project = self.state.settings.project()
+        dataset, run = project.get("dataset"), project.get("run")
+        self._run_to_restore = run if isinstance(run, str) and run and Path(run).is_dir() else ""
+        if isinstance(dataset, str) and dataset and Path(dataset).is_dir():
+            self.state.datasetChanged.connect(self._on_project_dataset_restored)
+            self.data_page.load_folder(dataset)
+        elif self._run_to_restore:
+            self.open_run(self._run_to_restore, quiet=True)
+
+    @Slot()
+    def _on_project_dataset_restored(self) -> None:
+        self.state.datasetChanged.disconnect(self._on_project_dataset_restored)
+        if self._run_to_restore and self.state.run is None:
+            self.open_run(self._run_to_restore, quiet=True)
 
     @Slot(object)
     def _on_training_finished(self, run) -> None:
@@ -256,6 +299,12 @@ class QtMainWindow(QMainWindow):
 
     # -- shutdown --------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self.state.training and not qt_ask.confirm(
+                self, "Quit while training?", "A model is training. If you quit now, the "
+                "training stops; the best model so far is kept and you can resume it later.",
+                "Stop and quit", "Keep training"):
+            event.ignore()
+            return
         self._engine_timer.stop()
         self.train_page.stop_training()
         self.runner.shutdown()

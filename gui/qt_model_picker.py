@@ -15,7 +15,7 @@ from gui.qt_recipe_note import QtRecipeNote
 from gui.qt_transfer_options import QtTransferOptions
 
 AUTO = "auto"  # the recommended recipe (core.training.request.AUTO)
-RECOMMENDED = "Recommended (chosen from your pictures)"
+RECOMMENDED = "Recommended for your pictures"
 
 # Plain words for the engine's training modes (`ModelSpec.modes`).
 MODE_WORDS = {

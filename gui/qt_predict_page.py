@@ -2,33 +2,33 @@
 
 The "Try pictures" tab classifies dropped or opened pictures and folders (a gallery holds
 them all); the selected one is shown with its top classes and its CAM / Grad-CAM heatmap
-(original, heatmap or blend, with an opacity slider). The "Check on a folder" tab evaluates
+(original, heatmap or blend, with an opacity slider). The "Measure accuracy on a folder" tab evaluates
 the model on a labelled folder. Every model job runs on the runner's "model" lane.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QHBoxLayout, QLabel, QPushButton,
-                               QSlider, QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout,
+                               QWidget)
 
-from gui.qt_cam_view import BLEND, HEATMAP, ORIGINAL, QtCamView
-from gui.qt_card import QtCard
-from gui.qt_class_bars import QtClassBars
+from gui.qt_answer_card import QtAnswerCard, gallery_caption
+from gui.qt_cam_view import HEATMAP, ORIGINAL
 from gui.qt_drop_area import QtDropArea
-from gui.qt_empty_state import QtEmptyState
+from gui.qt_elided_label import QtElidedLabel
 from gui.qt_evaluate_panel import QtEvaluatePanel
 from gui.qt_gallery import QtGallery
+from gui.qt_picture_card import QtPictureCard
 from gui.qt_prediction_jobs import (ModelSlot, evaluate_folder, explain_file, export_csv,
-                                    load_predictor, load_thumbnails, predict_files,
-                                    restore_run_outputs, save_annotated)
+                                    export_evaluation, load_predictor, load_thumbnails,
+                                    predict_files, restore_run_outputs, save_annotated)
 from gui.qt_progress_listener import QtProgressListener
 from gui.qt_project_state import ProjectState
 from gui.qt_step_page import QtStepPage
 from gui.qt_workers import QtWorkerRunner
 
-METHOD_WORDS = {"cam": "CAM", "gradcam": "Grad-CAM"}
+METHOD_WORDS = {"cam": "read from the last layer", "gradcam": "worked out from the answer"}
 
 
 GALLERY_CHUNK = 50  # results added to the gallery per event-loop turn
@@ -63,16 +63,17 @@ class QtPredictPage(QtStepPage):
         self._explain_pending: int | None = None
         self._explaining = False
         self._evaluate_job = None
+        self._warned_run = ""
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("predictTabs")
         self.tabs.addTab(self._build_try_tab(), "Try pictures")
-        self.tabs.addTab(self._build_evaluate_tab(), "Check on a folder")
+        self.tabs.addTab(self._build_evaluate_tab(), "Measure accuracy on a folder")
         self.tabs.setTabToolTip(0, "Classify single pictures and see where the model looked.")
         self.tabs.setTabToolTip(1, "Measure accuracy on a folder of labelled pictures.")
         self.body.addWidget(self.tabs, 1)
 
-        self.model_label = QLabel()
+        self.model_label = QtElidedLabel()
         self.model_label.setObjectName("footerNote")
         self.footer.insertWidget(0, self.model_label, 1)
         self.save_button = QPushButton("Save annotated pictures\u2026")
@@ -108,81 +109,22 @@ class QtPredictPage(QtStepPage):
         row = QHBoxLayout()
         row.setSpacing(12)
 
-        picture_card = QtCard("Picture")
-        self.method_label = QLabel()
-        self.method_label.setObjectName("cardNote")
-        picture_card.header.addWidget(self.method_label)
-        self.picture_stack = QStackedWidget()
-        self.no_model_state = QtEmptyState("model", "No model yet",
-                                           "Train a model in step 3, or open a past run from the "
-                                           "list on the left. Then drop pictures here.")
-        self.no_model_state.add_action("Go to step 3", lambda: self.stepRequested.emit(2),
-                                       primary=True, tooltip="Train a model first.")
-        self.no_pictures_state = QtEmptyState("drop", "Drop pictures here",
-                                              "Drag pictures or folders from your file manager "
-                                              "onto this window, or use \u201cOpen pictures\u2026\u201d.")
-        self.cam_view = QtCamView()
-        self.picture_stack.addWidget(self.no_model_state)
-        self.picture_stack.addWidget(self.no_pictures_state)
-        self.picture_stack.addWidget(self.cam_view)
-        picture_card.body.addWidget(self.picture_stack, 1)
-
-        view_row = QHBoxLayout()
-        view_row.setSpacing(0)
-        self.view_group = QButtonGroup(self)
-        self.view_buttons = {}
-        for mode, text, tip in ((ORIGINAL, "Original", "Show the picture as it is."),
-                                (HEATMAP, "Heatmap", "Show only where the model looked."),
-                                (BLEND, "Blend", "Show the heatmap over the picture.")):
-            button = QPushButton(text)
-            button.setObjectName(f"{mode}ViewButton")
-            button.setCheckable(True)
-            button.setProperty("segment", True)
-            button.setToolTip(tip)
-            self.view_group.addButton(button)
-            self.view_buttons[mode] = button
-            view_row.addWidget(button)
-        self.view_buttons[BLEND].setChecked(True)
-        self.view_group.buttonClicked.connect(self._on_view_clicked)
-        view_row.addSpacing(14)
-        opacity_label = QLabel("Opacity")
-        opacity_label.setObjectName("knobLabel")
-        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
-        self.opacity_slider.setObjectName("opacitySlider")
-        self.opacity_slider.setRange(0, 100)
-        self.opacity_slider.setValue(50)
-        self.opacity_slider.setToolTip("How strongly the heatmap covers the picture.")
-        self.opacity_slider.setAccessibleName("Heatmap opacity")
-        self.opacity_slider.valueChanged.connect(self._on_opacity_changed)
-        opacity_label.setBuddy(self.opacity_slider)
-        view_row.addWidget(opacity_label)
-        view_row.addSpacing(8)
-        view_row.addWidget(self.opacity_slider, 1)
-        picture_card.body.addLayout(view_row)
+        picture_card = QtPictureCard()
+        picture_card.trainRequested.connect(lambda: self.stepRequested.emit(2))
+        picture_card.viewChanged.connect(self._update_state)
+        for name in ("method_label", "picture_stack", "no_model_state", "no_pictures_state",
+                     "cam_view", "view_buttons", "opacity_slider"):
+            setattr(self, name, getattr(picture_card, name))
+        self.picture_card = picture_card
         row.addWidget(picture_card, 3)
 
         side = QVBoxLayout()
         side.setSpacing(12)
-        answer_card = QtCard("The model says")
-        self.prediction_label = QLabel("\u2013")
-        self.prediction_label.setObjectName("predictionLabel")
-        self.prediction_label.setAccessibleName("Predicted class")
-        self.prediction_label.setToolTip("The class the model picks for the selected picture.")
-        self.prediction_label.setWordWrap(True)
-        self.confidence_label = QLabel("Select a picture to see its answer.")
-        self.confidence_label.setObjectName("mutedNote")
-        self.confidence_label.setWordWrap(True)
-        self.class_bars = QtClassBars()
-        answer_card.body.addWidget(self.prediction_label)
-        answer_card.body.addWidget(self.confidence_label)
-        answer_card.body.addWidget(self.class_bars)
-        answer_card.body.addStretch(1)
-        self.heat_legend = QLabel(
-            "Heatmap colours: <span style='color:#dc2626'><b>red</b></span> areas mattered most "
-            "for the answer, <span style='color:#2563eb'><b>blue</b></span> ones hardly at all.")
-        self.heat_legend.setObjectName("mutedNote")
-        self.heat_legend.setWordWrap(True)
-        answer_card.body.addWidget(self.heat_legend)
+        answer_card = QtAnswerCard()
+        self.answer_card = answer_card
+        self.prediction_label = answer_card.prediction_label
+        self.confidence_label = answer_card.confidence_label
+        self.class_bars = answer_card.class_bars
         side.addWidget(answer_card, 1)
         self.drop_area = QtDropArea("Drop pictures or folders here to classify them.")
         self.drop_area.setObjectName("predictDropArea")
@@ -205,6 +147,7 @@ class QtPredictPage(QtStepPage):
         self.evaluate_panel.cancelRequested.connect(self._on_evaluate_cancel)
         self.evaluate_panel.pictureOpened.connect(self._on_evaluation_picture_opened)
         self.evaluate_panel.thumbnailsWanted.connect(self._on_thumbnails_wanted)
+        self.evaluate_panel.exportRequested.connect(self.export_evaluation)
         return self.evaluate_panel
 
     # -- public API ------------------------------------------------------------------------
@@ -213,6 +156,10 @@ class QtPredictPage(QtStepPage):
 
     def results(self) -> list[dict]:
         return list(self._results)
+
+    def _num_classes(self) -> int:
+        run = self._state.run
+        return len(run.labels) if run is not None else 2
 
     def model_ready(self) -> bool:
         return self._model_ready
@@ -228,6 +175,7 @@ class QtPredictPage(QtStepPage):
                         "list on the left, then drop the pictures again.", "warning")
             return
         self.tabs.setCurrentIndex(0)
+        self._warn_if_other_classes()
         self._ensure_model()
         listener = QtProgressListener(self)
         listener.step.connect(self._on_predict_step)
@@ -249,18 +197,13 @@ class QtPredictPage(QtStepPage):
         result = self._results[row]
         name = Path(result["path"]).name
         if result.get("error"):
-            self.prediction_label.setText("Could not read")
-            self.confidence_label.setText(f"{name}: {result['error']}")
-            self.class_bars.set_top([])
+            self.answer_card.show_unreadable(name, result["error"])
             self.cam_view.set_pictures(None)
             self.cam_view.set_message(f"{name} could not be read: {result['error']}")
             self.picture_stack.setCurrentWidget(self.cam_view)
             self.method_label.setText("")
             return
-        self.prediction_label.setText(result["label"])
-        self.confidence_label.setText(f"{result['probability']:.0%} sure \u00b7 {name}")
-        self.confidence_label.setToolTip(result["path"])
-        self.class_bars.set_top(result.get("top") or [])
+        self.answer_card.show_result(result, self._num_classes())
         self.picture_stack.setCurrentWidget(self.cam_view)
         cached = self._heat_cache.get(result["path"])
         if cached is not None:
@@ -319,7 +262,15 @@ class QtPredictPage(QtStepPage):
         self._update_state()
 
     def on_shown(self) -> None:
+        self._warn_if_other_classes()
         self._ensure_model()
+
+    def _warn_if_other_classes(self) -> None:
+        """Say once per run, before predicting, that the model knows other classes."""
+        mismatch, run = self._state.run_mismatch(), self._state.run
+        if mismatch and run is not None and self._warned_run != str(run.path):
+            self._warned_run = str(run.path)
+            self.notify(mismatch, "warning")
 
     def _ensure_model(self) -> None:
         """Load the run's model on the model lane, once, when predictions are first needed.
@@ -379,10 +330,7 @@ class QtPredictPage(QtStepPage):
         self.save_button.setEnabled(bool(self._results))
         self.export_button.setEnabled(bool(self._results))
         self.export_model_button.setEnabled(has_model)
-        has_heat = self.cam_view.has_heatmap()
-        for button in self.view_buttons.values():
-            button.setEnabled(has_heat)
-        self.opacity_slider.setEnabled(has_heat and self.cam_view.mode() == BLEND)
+        self.picture_card.update_controls()
 
     # -- predictions -----------------------------------------------------------------------
     @Slot(int, int)
@@ -423,7 +371,7 @@ class QtPredictPage(QtStepPage):
             if result.get("error"):
                 caption, tip = f"\u26a0 {name}", f"{result['path']}\n{result['error']}"
             else:
-                caption = f"{result['label']}\n{result['probability']:.0%}"
+                caption = gallery_caption(result, self._num_classes())
                 tip = f"{result['path']}\n{result['label']} ({result['probability']:.0%} sure)"
             self._results.append(result)
             self.gallery.add_entry(caption, tip, image, warning=bool(result.get("error")))
@@ -473,25 +421,14 @@ class QtPredictPage(QtStepPage):
         self.cam_view.set_pictures(explanation["original"], explanation["heat"])
         method = METHOD_WORDS.get(explanation["method"], explanation["method"])
         self.method_label.setText(f"Heatmap: {method}")
-        self.method_label.setToolTip("CAM reads the heatmap straight from the model's last layer; "
-                                     "Grad-CAM works it out from how the answer would change.")
+        self.method_label.setToolTip("How the heatmap was made. \u201cRead from the last layer\u201d: "
+                                     "the model's own map of where it saw each class (expert "
+                                     "name: CAM). \u201cWorked out from the answer\u201d: from how "
+                                     "the answer would change with each area (Grad-CAM).")
         self._update_state()
-
-    @Slot()
-    def _on_view_clicked(self, *args) -> None:
-        for mode, button in self.view_buttons.items():
-            if button.isChecked():
-                self.cam_view.set_mode(mode)
-        self._update_state()
-
-    @Slot(int)
-    def _on_opacity_changed(self, value: int) -> None:
-        self.cam_view.set_opacity(value / 100)
 
     def _reset_answer(self) -> None:
-        self.prediction_label.setText("\u2013")
-        self.confidence_label.setText("Select a picture to see its answer.")
-        self.class_bars.set_top([])
+        self.answer_card.reset()
         self.cam_view.set_pictures(None)
         self.method_label.setText("")
 
@@ -535,6 +472,18 @@ class QtPredictPage(QtStepPage):
     def _on_export_model_clicked(self) -> None:
         if self._state.run is not None:
             self.exportRequested.emit(str(self._state.run.path))
+
+    @Slot(str)
+    def export_evaluation(self, path: str) -> None:
+        """Save the evaluation shown as a CSV table (on the io lane)."""
+        report = self.evaluate_panel.report()
+        if report is None:
+            return
+        self._runner.submit("io", export_evaluation, report, path,
+                            doing="exporting the evaluation",
+                            on_result=lambda written: self.notify(
+                                f"Saved the evaluation in {written}.", "success"),
+                            on_error=self.notify_error)
 
     @Slot(int)
     def _on_tab_changed(self, index: int) -> None:

@@ -120,6 +120,13 @@ def export_csv(results: list[dict], path: str) -> str:
     return str(export_predictions_csv(path, results))
 
 
+def export_evaluation(report: dict, path: str) -> str:
+    """Write an evaluation report as a spreadsheet-safe CSV (see core.runs.export)."""
+    from core.runs.export import export_evaluation_csv
+
+    return str(export_evaluation_csv(path, report))
+
+
 def restore_run_outputs(run_path) -> dict:
     """Job: remembered predictions (with thumbnails) and the last evaluation of a run."""
     from core.runs.records import read_evaluation, read_predictions

@@ -3,6 +3,12 @@
 Pages never talk to each other directly; they change this object and listen to its signals
 (the napari pattern of a model with events and views that follow it). It holds what the engine
 returned, unchanged; it runs no engine code itself.
+
+A project is a dataset, its runs and its settings. It is remembered in the app's settings
+(`AppSettings.save_project`) and reopened at launch. Loading another dataset folder starts
+afresh: the run of the old pictures is put away (`datasetSwitched` tells the pages to forget
+what belonged to them), and a run opened later whose classes differ from the pictures'
+says so (`run_mismatch`).
 """
 from __future__ import annotations
 
@@ -34,6 +40,7 @@ class ProjectState(QObject):
     """
 
     datasetChanged = Signal()
+    datasetSwitched = Signal()  # another folder (not the same one scanned again); before datasetChanged
     augmentationChanged = Signal()
     runChanged = Signal()
     runsChanged = Signal()
@@ -53,6 +60,12 @@ class ProjectState(QObject):
         self.run = None
         self.runs: list = []
         self.training = False
+        project = self.settings.project()
+        self.run_names: dict = dict(project.get("run_names") or {})
+        self.hide_failed = bool(project.get("hide_failed", False))
+        split = project.get("val_split")
+        if isinstance(split, (int, float)) and 0.05 <= split <= 0.5:
+            self.val_split = float(split)
 
     @property
     def demo_dir(self) -> Path:
@@ -60,11 +73,28 @@ class ProjectState(QObject):
         return self.runs_root.parent / "demo_dataset"
 
     def set_dataset(self, data_dir: Path, scan) -> None:
+        switched = self.data_dir is None or not _same_folder(self.data_dir, data_dir)
         self.data_dir = Path(data_dir)
         self.scan = scan
         self.augmentation_choice = None  # decided again for these pictures
         self.settings.add_recent_folder(self.data_dir)
+        self.settings.save_project(dataset=str(self.data_dir.resolve()), val_split=self.val_split)
+        if switched:
+            if self.run is not None and not _same_folder(getattr(self.run, "dataset_root", ""),
+                                                         self.data_dir):
+                self.set_run(None)  # the old pictures' model: step 3 and 4 start afresh
+            self.datasetSwitched.emit()
         self.datasetChanged.emit()
+
+    def run_mismatch(self) -> str:
+        """A sentence when the run in use does not fit the loaded pictures, else ""."""
+        run, scan = self.run, self.scan
+        if run is None or scan is None or list(run.labels) == list(scan.classes):
+            return ""
+        known = ", ".join(run.labels[:6]) + ("…" if len(run.labels) > 6 else "")
+        return (f"This model was trained on other classes ({known}), not on the "
+                f"{len(scan.classes)} classes of your pictures; its answers can only be "
+                "one of its own classes. Train a new model in step 3 for these pictures.")
 
     def set_augmentation(self, config: dict, preset: str = "") -> None:
         self.augmentation = dict(config)
@@ -85,10 +115,37 @@ class ProjectState(QObject):
 
     def set_run(self, run) -> None:
         self.run = run
+        self.settings.save_project(run=str(run.path) if run is not None else "")
         self.runChanged.emit()
 
     def set_runs(self, runs: list) -> None:
         self.runs = list(runs)
+        self.runsChanged.emit()
+
+    def run_name(self, path) -> str:
+        """The name a person gave the run, else its folder's name."""
+        return self.run_names.get(str(Path(path)), "") or Path(path).name
+
+    def rename_run(self, path, name: str) -> None:
+        """Give a run a name for the list (its folder keeps its name: nothing on disk moves)."""
+        name = " ".join(name.split())
+        if name and name != Path(path).name:
+            self.run_names[str(Path(path))] = name
+        else:
+            self.run_names.pop(str(Path(path)), None)
+        self.settings.save_project(run_names=self.run_names)
+        self.runsChanged.emit()
+
+    def forget_run(self, path) -> None:
+        """A deleted run: forget its name, and stop using it if it was in use."""
+        self.run_names.pop(str(Path(path)), None)
+        self.settings.save_project(run_names=self.run_names)
+        if self.run is not None and Path(self.run.path) == Path(path):
+            self.set_run(None)
+
+    def set_hide_failed(self, hide: bool) -> None:
+        self.hide_failed = bool(hide)
+        self.settings.save_project(hide_failed=self.hide_failed)
         self.runsChanged.emit()
 
     def set_training(self, training: bool) -> None:
@@ -100,3 +157,12 @@ class ProjectState(QObject):
         if self.scan is None:
             return 0
         return sum(len(samples) for samples in self.scan.splits.values())
+
+
+def _same_folder(a, b) -> bool:
+    if not a or not b:
+        return False
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return str(a) == str(b)

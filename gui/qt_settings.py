@@ -1,10 +1,14 @@
-"""Remembered choices (recent dataset folders) kept with QSettings.
+"""Remembered choices kept with QSettings: recent dataset folders and the project.
 
-The settings file can be redirected, so tests never touch the real user's settings: pass a
-path, or set the environment variable `ICS_SETTINGS_PATH` to an .ini file.
+The project is what the app reopens at launch: the dataset folder and its validation share,
+the run in use, the training settings, the names people gave runs and whether failed runs
+are hidden. It lives in the app's own settings store, never in the person's folders. The
+settings file can be redirected, so tests never touch the real user's settings: pass a path,
+or set the environment variable `ICS_SETTINGS_PATH` to an .ini file.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -42,3 +46,23 @@ class AppSettings:
         folders = [folder] + [f for f in self.recent_folders() if f != folder]
         self._qsettings.setValue("data/recentFolders", folders[:MAX_RECENT_FOLDERS])
         self._qsettings.sync()
+
+    # -- the project ------------------------------------------------------------------------
+    def project(self) -> dict:
+        """The remembered project: {"dataset", "val_split", "run", "training", "run_names",
+        "hide_failed"} (whatever was saved; missing keys are absent)."""
+        return self._json("project/state", {})
+
+    def save_project(self, **values) -> None:
+        """Remember some of the project's values (the others stay as they were)."""
+        project = self.project() | values
+        self._qsettings.setValue("project/state", json.dumps(project))
+        self._qsettings.sync()
+
+    def _json(self, key: str, default):
+        text = self._qsettings.value(key, "")
+        try:
+            value = json.loads(text) if isinstance(text, str) and text else default
+        except ValueError:  # a damaged entry is forgotten, not fatal
+            value = default
+        return value if isinstance(value, type(default)) else default

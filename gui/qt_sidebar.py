@@ -5,10 +5,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QFrame, QGridLayout, QHBoxLayout,
-                               QLabel, QPushButton, QVBoxLayout, QWidget)
+                               QLabel, QVBoxLayout, QWidget)
 
 from gui.qt_project_state import ProjectState
-from gui.qt_runs_list import QtRunsList, friendly_date
+from gui.qt_runs_list import friendly_date, status_words
+from gui.qt_runs_panel import QtRunsPanel
 from gui.qt_step_button import QtStepButton
 
 STEPS = (
@@ -73,37 +74,29 @@ class QtSidebar(QFrame):
         runs_header.addWidget(self._section_label("Past runs"))
         runs_header.addStretch(1)
         layout.addLayout(runs_header)
-        self.runs_list = QtRunsList()
-        self.runs_list.runActivated.connect(self.runActivated)
+        self.runs_panel = QtRunsPanel()
+        self.runs_panel.runActivated.connect(self.runActivated)
+        self.runs_panel.browseRequested.connect(self._on_browse_clicked)
+        self.runs_panel.hideFailedChanged.connect(state.set_hide_failed)
+        self.runs_list = self.runs_panel.runs_list
+        self.open_run_button = self.runs_panel.open_button
+        layout.addWidget(self.runs_panel, 10)
         self.runs_list.exportRequested.connect(self.exportRequested)
-        layout.addWidget(self.runs_list, 10)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(6)
-        self.open_run_button = QPushButton("Open")
-        self.open_run_button.setObjectName("openRunButton")
-        self.open_run_button.setToolTip("Reopen the selected run: its curves come back and its "
-                                        "model is used for predictions.")
-        self.open_run_button.clicked.connect(self._on_open_clicked)
-        self.browse_run_button = QPushButton("Other\u2026")
-        self.browse_run_button.setObjectName("browseRunButton")
-        self.browse_run_button.setToolTip("Open a run folder stored somewhere else.")
-        self.browse_run_button.clicked.connect(self._on_browse_clicked)
-        buttons.addWidget(self.open_run_button, 1)
-        buttons.addWidget(self.browse_run_button, 1)
-        layout.addLayout(buttons)
-        self.empty_runs_label = QLabel("No runs yet. Train a model in step 3 and it appears here.")
-        self.empty_runs_label.setObjectName("sidebarNote")
-        self.empty_runs_label.setWordWrap(True)
-        layout.addWidget(self.empty_runs_label)
         layout.addStretch(1)
 
         state.datasetChanged.connect(self.refresh_status)
-        state.runChanged.connect(self.refresh_status)
+        state.runChanged.connect(self._on_runs_changed)
         state.runsChanged.connect(self._on_runs_changed)
         state.trainingChanged.connect(self.refresh_status)
         self.refresh_status()
         self._on_runs_changed()
         self.set_current_step(0)
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt API
+        """What the sidebar needs at least (its scroll area asks; Qt's answer would be the
+        preferred height, and the sidebar then scrolled on a 768-pixel screen)."""
+        layout = self.layout()
+        return min(layout.totalHeightForWidth(width), layout.totalMinimumSize().height())
 
     @staticmethod
     def _section_label(text: str) -> QLabel:
@@ -153,36 +146,30 @@ class QtSidebar(QFrame):
             accuracy = state.run.best_val_accuracy
             score = f"\n{accuracy:.0%} right on validation" if accuracy is not None else ""
             model = state.run.config.get("model", "model")
-            self.model_value.setText(f"{model}, {friendly_date(state.run.config.get('created', ''))}"
-                                     f"{score}")
-            self.model_value.setToolTip(f"{state.run.name}\n{state.run.path}")
+            name = state.run_names.get(str(state.run.path), "")
+            title = name or f"{model}, {friendly_date(state.run.config.get('created', ''))}"
+            mismatch = "\nmade for other classes" if state.run_mismatch() else ""
+            self.model_value.setText(f"{title}{score}{mismatch}")
+            self.model_value.setToolTip(f"{state.run_name(state.run.path)}\n{state.run.path}"
+                                        + (f"\n{state.run_mismatch()}" if mismatch else ""))
         else:
             self._set_elided(self.model_value, "none yet")
         if state.training:
-            self._set_elided(self.run_value, "training now\u2026")
+            self.run_value.setText("training now\u2026")
         elif state.run is not None:
-            status = {"finished": "finished", "cancelled": "stopped early"}.get(
-                state.run.status, state.run.status)
+            status = {"cancelled": "stopped early"}.get(state.run.status,
+                                                        status_words(state.run.status))
             epochs = len(state.run.history)
-            self._set_elided(self.run_value, f"{status}, {epochs} epoch{'s' if epochs != 1 else ''}")
+            self.run_value.setText(f"{status}, {epochs} epoch{'s' if epochs != 1 else ''}")
         else:
-            self._set_elided(self.run_value, "not started")
+            self.run_value.setText("not started")
 
     @Slot()
     def _on_runs_changed(self) -> None:
-        self.runs_list.set_runs(self._state.runs)
-        has_runs = bool(self._state.runs)
-        self.runs_list.setVisible(has_runs)
-        self.open_run_button.setVisible(has_runs)
-        self.empty_runs_label.setVisible(not has_runs)
-        if self._state.run is not None:
-            self.runs_list.mark_current(str(self._state.run.path))
-
-    @Slot()
-    def _on_open_clicked(self) -> None:
-        path = self.runs_list.selected_path()
-        if path:
-            self.runActivated.emit(path)
+        state = self._state
+        self.runs_panel.set_runs(state.runs, state.run_names, state.hide_failed,
+                                 str(state.run.path) if state.run is not None else "")
+        self.refresh_status()
 
     @Slot()
     def _on_browse_clicked(self) -> None:

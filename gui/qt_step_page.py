@@ -1,9 +1,28 @@
 """Common frame of the four step pages: a heading that says what the step is for, the page's
-content and a footer with the button that leads to the next step."""
+content and a footer with the button that leads to the next step.
+
+The heading and content scroll inside the page when the window is smaller than they need,
+so the window never has to grow past the screen; the footer (with Next) always stays in view.
+"""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QVBoxLayout, QWidget)
+
+
+class _PageContent(QWidget):
+    """The scrolled part of a page. Its scroll area sizes it by `heightForWidth`, which Qt
+    answers with the *preferred* height (even its "minimum" height for a width is the
+    preferred one for box layouts): the Train page then scrolled on a 768-pixel screen with
+    its Train button out of sight. It answers with the height it needs at least, so the
+    content fills the window and scrolls only when the window is really too small."""
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt API
+        layout = self.layout()
+        if layout is None:
+            return super().heightForWidth(width)
+        return min(layout.totalHeightForWidth(width), layout.totalMinimumSize().height())
 
 
 class QtStepPage(QWidget):
@@ -26,8 +45,17 @@ class QtStepPage(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("stepPage")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 18, 24, 14)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("pageScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.content = _PageContent()
+        self.content.setObjectName("pageContent")
+        layout = QVBoxLayout(self.content)
+        layout.setContentsMargins(24, 18, 24, 8)
         layout.setSpacing(12)
         heading = QVBoxLayout()
         heading.setSpacing(2)
@@ -42,7 +70,10 @@ class QtStepPage(QWidget):
         self.body = QVBoxLayout()
         self.body.setSpacing(12)
         layout.addLayout(self.body, 1)
+        self.scroll.setWidget(self.content)
+        outer.addWidget(self.scroll, 1)
         self.footer = QHBoxLayout()
+        self.footer.setContentsMargins(24, 4, 24, 14)
         self.footer.setSpacing(8)
         self.footer.addStretch(1)
         self.next_button = None
@@ -52,7 +83,7 @@ class QtStepPage(QWidget):
             self.next_button.setToolTip("Go on to the next step: " + next_text.rstrip(" \u2192") + ".")
             self.next_button.clicked.connect(self.nextRequested)
             self.footer.addWidget(self.next_button)
-        layout.addLayout(self.footer)
+        outer.addLayout(self.footer)
 
     def notify(self, text: str, level: str = "info", details: str = "") -> None:
         """Ask the window to show `text` in its message banner."""

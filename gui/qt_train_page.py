@@ -12,20 +12,20 @@ import datetime as _dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QPlainTextEdit,
-                               QPushButton, QScrollArea, QSizePolicy, QSlider, QStackedWidget,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QVBoxLayout, QWidget)
 
 from gui.qt_card import QtCard
+from gui.qt_curves_card import QtCurvesCard
 from gui.qt_icons import icon
 from gui.qt_project_state import ProjectState
-from gui.qt_recipe_view import QtRecipeView
 from gui.qt_step_page import QtStepPage
-from gui.qt_training_plots import QtTrainingPlots
-from gui.qt_training_process import TrainingProcess
+from gui.qt_runs_list import status_words
+from gui.qt_training_process import ResumeJob, TrainingProcess
 from gui.qt_training_progress import QtTrainingProgress, epoch_sentence
 from gui.qt_training_settings import QtTrainingSettings
 from gui.qt_training_worker import QtTrainingWorker, start_training_thread
+from gui.qt_wheel_guard import guard_wheel
 from gui.qt_workers import QtWorkerRunner
 
 
@@ -75,12 +75,15 @@ class QtTrainPage(QtStepPage):
 
         state.datasetChanged.connect(self._on_dataset_changed)
         state.runChanged.connect(self._on_run_changed)
+        self.settings.restore(state.settings.project().get("training"))
+        self.settings.changed.connect(self._on_settings_changed)
         self._update_buttons()
 
     # -- construction ----------------------------------------------------------------------
     def _build_settings_card(self) -> QtCard:
         card = QtCard("Model and settings")
-        card.setFixedWidth(370)
+        card.setMinimumWidth(320)  # narrower windows: the curves keep their room
+        card.setMaximumWidth(370)
         self.settings = QtTrainingSettings(self._runner)
         self.settings.changed.connect(self._update_buttons)
         self.settings.epochsChanged.connect(self._on_epochs_changed)
@@ -90,6 +93,7 @@ class QtTrainPage(QtStepPage):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.settings)
+        self._wheel_guard = guard_wheel(self.settings)
         card.body.addWidget(scroll, 1)
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
@@ -119,55 +123,10 @@ class QtTrainPage(QtStepPage):
         return card
 
     def _build_curves_card(self) -> QtCard:
-        card = QtCard("Learning curves")
-        self.smooth_check = QCheckBox("Smooth")
-        self.smooth_check.setObjectName("smoothCheck")
-        self.smooth_check.setToolTip("Show an exponentially smoothed line through the noisy "
-                                     "per-batch values.")
-        self.smooth_slider = QSlider(Qt.Orientation.Horizontal)
-        self.smooth_slider.setObjectName("smoothSlider")
-        self.smooth_slider.setRange(0, 95)
-        self.smooth_slider.setValue(60)
-        self.smooth_slider.setFixedWidth(110)
-        self.smooth_slider.setEnabled(False)
-        self.smooth_slider.setToolTip("How strongly to smooth: more to the right is smoother.")
-        self.smooth_slider.setAccessibleName("Smoothing strength")
-        self.smooth_check.toggled.connect(self._on_smoothing_changed)
-        self.smooth_slider.valueChanged.connect(self._on_smoothing_changed)
-        self.log_button = QToolButton()
-        self.log_button.setObjectName("logButton")
-        self.log_button.setText("Log")
-        self.log_button.setCheckable(True)
-        self.log_button.setToolTip("Show or hide the training log.")
-        card.header.removeWidget(card.note_label)
-        card.note_label.hide()
-        card.header.addWidget(self.smooth_check)
-        card.header.addWidget(self.smooth_slider)
-        self.recipe_view = QtRecipeView()
-        card.header.addWidget(self.recipe_view.toggle)
-        card.header.addWidget(self.log_button)
-        self.run_caption = QLabel("No training yet in this session.")
-        self.run_caption.setObjectName("mutedNote")
-        self.run_caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        card.body.addWidget(self.run_caption)
-        self.plots = QtTrainingPlots()
-        self.curves_stack = QStackedWidget()  # the curves, or what the app chose and why
-        self.curves_stack.addWidget(self.plots)
-        self.curves_stack.addWidget(self.recipe_view)
-        self.recipe_view.toggle.toggled.connect(
-            lambda shown: self.curves_stack.setCurrentIndex(1 if shown else 0))
-        card.body.addWidget(self.curves_stack, 1)
-        self.log_view = QPlainTextEdit()
-        self.log_view.setObjectName("trainingLog")
-        self.log_view.setReadOnly(True)
-        self.log_view.setMaximumBlockCount(2000)
-        self.log_view.setFixedHeight(110)
-        self.log_view.setAccessibleName("Training log")
-        self.log_view.setToolTip("What the engine reported, line by line.")
-        self.log_view.setPlaceholderText("Messages from training appear here.")
-        self.log_view.hide()
-        self.log_button.toggled.connect(self.log_view.setVisible)
-        card.body.addWidget(self.log_view)
+        card = QtCurvesCard()
+        for name in ("smooth_check", "smooth_slider", "log_button", "recipe_view",
+                     "run_caption", "plots", "curves_stack", "log_view"):
+            setattr(self, name, getattr(card, name))
         return card
 
     # -- public API ------------------------------------------------------------------------
@@ -177,6 +136,10 @@ class QtTrainPage(QtStepPage):
 
     def is_training(self) -> bool:
         return self._thread is not None
+
+    def live_run_dir(self) -> str:
+        """The folder of the run trained (or resumed) last in this session, or ""."""
+        return self._live_run_dir
 
     def on_shown(self) -> None:
         self._update_buttons()
@@ -205,6 +168,9 @@ class QtTrainPage(QtStepPage):
         if state.scan is None or state.data_dir is None:
             self.notify("Choose your pictures in step 1 first.", "warning")
             return
+        if len(state.scan.classes) < 2:
+            self.notify(self.train_hint.text(), "warning")
+            return
         values = self.settings.values()
         run_dir = self._new_run_dir("recommended" if values["model"] == "auto"
                                     else values["model"])
@@ -219,7 +185,29 @@ class QtTrainPage(QtStepPage):
         self.progress_card.show_starting()
         self._append_log(f"Training {self.settings.title()} on {state.data_dir}: "
                          f"{_setting_words(config)}.")
-        worker = QtTrainingWorker(config, state.scan, self._spare_process)
+        self._start_worker(QtTrainingWorker(config, state.scan, self._spare_process))
+
+    def resume_run(self, run) -> None:
+        """Go on training `run` (an opened `Run` that was interrupted or stopped) from its
+        last finished epoch, in its own folder; its curves so far stay on the plots."""
+        if self.is_training():
+            self.notify("A training is running; wait for it or stop it first.", "warning")
+            return
+        training = run.config.get("training") if isinstance(run.config.get("training"), dict) else {}
+        total = training.get("epochs") if isinstance(training.get("epochs"), int) else None
+        self._live_run_dir = str(run.path)
+        self.plots.clear(total or max(len(run.history), 1))
+        self.plots.set_history(run.history)
+        self.log_view.clear()
+        self.recipe_view.clear_for_training()
+        self.run_caption.setText(f"Resuming \u201c{self._state.run_name(run.path)}\u201d after "
+                                 f"epoch {len(run.history)}")
+        self.progress_card.show_starting()
+        self._append_log(f"Resuming {run.path} after epoch {len(run.history)}.")
+        self._start_worker(QtTrainingWorker(ResumeJob(str(run.path)), None, self._spare_process))
+
+    def _start_worker(self, worker: QtTrainingWorker) -> None:
+        state = self._state
         self._spare_process = None
         progress = self.progress_card
         worker.engineReady.connect(progress.on_engine_ready)
@@ -269,7 +257,8 @@ class QtTrainPage(QtStepPage):
     def _update_buttons(self) -> None:
         training = self.is_training()
         scan = self._state.scan
-        self.train_button.setEnabled(scan is not None and not training
+        one_class = scan is not None and len(scan.classes) < 2
+        self.train_button.setEnabled(scan is not None and not training and not one_class
                                      and self.settings.is_ready())
         self.stop_button.setEnabled(training and not self._worker.cancel_token.cancelled
                                     if training else False)
@@ -278,6 +267,10 @@ class QtTrainPage(QtStepPage):
             self.train_hint.setText("Training\u2026 you can look at the other steps meanwhile.")
         elif scan is None:
             self.train_hint.setText("Choose your pictures in step 1 first; then Train is enabled.")
+        elif one_class:
+            self.train_hint.setText("Train needs at least 2 classes (one subfolder of pictures "
+                                    "per class); these pictures have only "
+                                    f"{len(scan.classes)}. Add another class in step 1.")
         else:
             self.train_hint.setText(f"Trains on {len(scan.splits.get('train', []))} pictures, "
                                     f"checks on {len(scan.splits.get('validation', []))}.")
@@ -300,30 +293,44 @@ class QtTrainPage(QtStepPage):
             self.plots.clear(epochs)
 
     @Slot()
-    def _on_smoothing_changed(self, *args) -> None:
-        enabled = self.smooth_check.isChecked()
-        self.smooth_slider.setEnabled(enabled)
-        self.plots.set_smoothing(self.smooth_slider.value() / 100 if enabled else 0.0)
-
-    @Slot()
     def _on_dataset_changed(self) -> None:
         self.settings.set_scan(self._state.scan)
         self._update_buttons()
 
     @Slot()
+    def _on_settings_changed(self) -> None:
+        self._state.settings.save_project(training=self.settings.remembered())
+
+    @Slot()
     def _on_run_changed(self) -> None:
         run = self._state.run
-        if run is None or self.is_training():
+        if self.is_training():
             self._update_buttons()
             return
-        if str(run.path) != self._live_run_dir:  # the live curves already show a run just trained
+        if run is None:  # e.g. other pictures were loaded: nothing of the old run stays
+            self._live_run_dir = ""
+            self.plots.clear(self.settings.expected_epochs())
+            self.log_view.clear()
+            self.recipe_view.clear_for_training()
+            self.run_caption.setText("No training yet on these pictures.")
+            self.progress_card.show_idle()
+            self._update_buttons()
+            return
+        fresh = str(run.path) == self._live_run_dir  # its live curves and result are shown
+        if not fresh:
             self.plots.clear(max(len(run.history), 1))
             self.plots.set_history(run.history)
         best = run.best_val_accuracy
         score = f", best validation accuracy {best:.0%}" if best is not None else ""
-        self.run_caption.setText(f"Showing the run \u201c{run.name}\u201d "
+        self.run_caption.setText(f"Showing the run \u201c{self._state.run_name(run.path)}\u201d "
                                  f"({run.config.get('model', '?')}, {len(run.history)} epochs{score})")
-        self.progress_card.show_run(len(run.history), run.status)
+        self.run_caption.setToolTip(str(run.path))
+        if not fresh:
+            mismatch = self._state.run_mismatch()
+            words = (f"A past run on {Path(getattr(run, 'dataset_root', '')).name or 'unknown pictures'}: "
+                     f"{len(run.history)} epochs{score}. " + (mismatch or "Its model is used for "
+                                                               "predictions in step 4."))
+            self.progress_card.show_run(len(run.history), status_words(run.status), words)
         self.recipe_view.show_run(run)
         self._update_buttons()
 

@@ -10,9 +10,11 @@ TensorBoard's, with the start-up bias removed) makes noisy batch curves readable
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -41,6 +43,42 @@ class _PercentAxis(pg.AxisItem):
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
         return [f"{value * 100:.0f}%" for value in values]
+
+
+class EpochAxis(pg.AxisItem):
+    """An epoch axis with whole numbers only (never a tick at 0.5 epochs)."""
+
+    def __init__(self, orientation: str = "bottom", **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802,N803 - pyqtgraph API
+        levels = [(spacing, [v for v in values if abs(v - round(v)) < 1e-6])
+                  for spacing, values in super().tickValues(minVal, maxVal, size)
+                  if spacing >= 1]
+        levels = [(spacing, values) for spacing, values in levels if values]
+        if not levels:
+            levels = [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+        return levels
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
+        return [f"{value:.0f}" for value in values]
+
+
+def accuracy_floor(values) -> float:
+    """Where the accuracy axis starts: a little under the lowest value, so 90-97% is not
+    flattened against a 0-100% axis."""
+    values = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
+    if values.size == 0:
+        return 0.0
+    return float(max(0.0, np.floor((values.min() - 0.05) * 10) / 10))
+
+
+class CompactPlot(pg.PlotWidget):
+    """A plot that asks for a modest size (pyqtgraph asks for 600 x 480, which made a page
+    taller than a 1080-pixel screen); it still grows into whatever room it is given."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(400, 200)
 
 
 class QtTrainingPlots(QWidget):
@@ -87,6 +125,7 @@ class QtTrainingPlots(QWidget):
             f"<span style='color:{VALIDATION_COLOR}'>\u25CF</span> validation pictures (kept aside)"
             "&nbsp;&nbsp;&nbsp;<span style='color:#93c5fd'>\u2014</span> every batch")
         legend.setObjectName("mutedNote")
+        legend.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
@@ -100,8 +139,10 @@ class QtTrainingPlots(QWidget):
 
     @staticmethod
     def _make_plot(name: str, title: str, label: str, axis=None) -> pg.PlotWidget:
-        axis_items = {"left": axis} if axis is not None else None
-        plot = pg.PlotWidget(background="w", axisItems=axis_items)
+        axis_items = {"bottom": EpochAxis()}
+        if axis is not None:
+            axis_items["left"] = axis
+        plot = CompactPlot(background="w", axisItems=axis_items)
         plot.setObjectName(name)
         plot.setAccessibleName(title)
         item = plot.getPlotItem()
@@ -115,7 +156,7 @@ class QtTrainingPlots(QWidget):
             axis_item.setTextPen(pg.mkPen("#334155"))
         item.getAxis("bottom").setLabel("epoch")
         item.getViewBox().setMouseEnabled(x=False, y=False)
-        plot.setMinimumHeight(150)
+        plot.setMinimumHeight(110)
         return plot
 
     # -- data -------------------------------------------------------------------------------
@@ -211,7 +252,9 @@ class QtTrainingPlots(QWidget):
             for plot in (self.loss_plot, self.accuracy_plot):
                 plot.setXRange(0, right, padding=0.02)
             self.loss_plot.enableAutoRange(axis="y")
-            self.accuracy_plot.setYRange(0, 1, padding=0.05)
+            shown = [*self._epoch[("accuracy", "train")], *self._epoch[("accuracy", "validation")]]
+            floor = accuracy_floor(shown or self._batch["accuracy"])
+            self.accuracy_plot.setYRange(floor, 1, padding=0.05)
 
     def _set(self, metric: str, series: str, x: np.ndarray, y: np.ndarray) -> None:
         keep = np.isfinite(y) if y.size else np.zeros(0, bool)

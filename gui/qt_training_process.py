@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from dataclasses import dataclass
 
 from core.util.progress import CancelToken, Cancelled, ProgressListener
 from gui.qt_errors import describe_error
@@ -24,6 +25,15 @@ from gui.qt_errors import describe_error
 CHILD_NICENESS = 10
 LISTENER_METHODS = ("on_stage", "on_step", "on_log", "on_train_begin", "on_batch_end",
                     "on_epoch_end", "on_train_end")
+
+
+@dataclass(frozen=True)
+class ResumeJob:
+    """A job that continues an interrupted or stopped run (`core.training.resume_training`)
+    instead of starting a new one; `epochs` is the new total (None: the run's own)."""
+
+    run_dir: str
+    epochs: int | None = None
 
 
 class _QueueListener(ProgressListener):
@@ -56,7 +66,7 @@ def host_main(jobs, events, stop) -> None:
         from core.util.tf_runtime import load_tensorflow
 
         load_tensorflow()
-        from core.training import train
+        from core.training import resume_training, train
     except BaseException as exc:  # noqa: BLE001 - reported to the parent as a sentence
         events.put(("error", describe_error(exc, "starting the engine")))
         return
@@ -65,9 +75,13 @@ def host_main(jobs, events, stop) -> None:
     if job is None:
         return
     request, scan = job
+    listener, cancel = _QueueListener(events), _SharedCancelToken(stop)
     try:
-        result = train(request, listener=_QueueListener(events),
-                       cancel=_SharedCancelToken(stop), scan=scan)
+        if isinstance(request, ResumeJob):
+            result = resume_training(request.run_dir, request.epochs, listener=listener,
+                                     cancel=cancel)
+        else:
+            result = train(request, listener=listener, cancel=cancel, scan=scan)
     except Cancelled:
         events.put(("cancelled",))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent as a sentence
@@ -114,7 +128,8 @@ class TrainingProcess:
         return self.events.get(timeout=timeout)
 
     def submit(self, request, scan) -> None:
-        """Send one job: a `core.training.request.TrainingRequest` and the scan to train on."""
+        """Send one job: a `core.training.request.TrainingRequest` and the scan to train on,
+        or a `ResumeJob` (and None)."""
         self.used = True
         self.jobs.put((request, scan))
 

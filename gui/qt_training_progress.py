@@ -92,9 +92,12 @@ class QtTrainingProgress(QtCard):
         self._stopping = True
         self.status.setText("Stopping after this batch\u2026 the best model so far is kept.")
 
-    def show_run(self, epochs: int, status: str) -> None:
-        """A reopened run: its epochs and how it ended."""
+    def show_run(self, epochs: int, status: str, text: str = "") -> None:
+        """A reopened run: its epochs, how it ended and `text` about it (nothing of the run
+        shown before stays)."""
+        self._timer.stop()
         self._set_bar(epochs, max(1, epochs), f"{epochs} epochs \u2013 {status}")
+        self.status.setText(text or f"A past run: {epochs} epochs, {status}.")
 
     def show_finished(self, epochs: int, cancelled: bool, text: str) -> None:
         self._timer.stop()

@@ -205,6 +205,32 @@ class QtTrainingSettings(QWidget):
         return TrainingConfig(**self.values(), data_dir=str(data_dir), out_dir=str(out_dir),
                               augment=augment, val_split=val_split)
 
+    def remembered(self) -> dict:
+        """The settings worth restoring at the next launch (None: left to the app)."""
+        values = self.values()
+        return {key: values[key] for key in ("model", "mode", "image_size", "epochs",
+                                             "batch_size", "optimizer", "learning_rate",
+                                             "early_stopping")}
+
+    def restore(self, saved: dict) -> None:
+        """Set the settings `remembered()` gave; unknown or unusable values are skipped."""
+        if not isinstance(saved, dict):
+            return
+        if isinstance(saved.get("model"), str):
+            self.model_picker.set_model(saved["model"], saved.get("mode"))
+        for spin, key in ((self.epochs_spin, "epochs"), (self.size_spin, "image_size"),
+                          (self.patience_spin, "early_stopping")):
+            value = saved.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) \
+                    and spin.minimum() < value <= spin.maximum():
+                spin.setValue(value)
+        for combo, key in ((self.batch_combo, "batch_size"), (self.rate_combo, "learning_rate"),
+                           (self.optimizer_combo, "optimizer")):
+            index = combo.findData(saved.get(key))
+            if index >= 0:
+                combo.setCurrentIndex(index)
+        self._update_automatic()
+
     def expected_epochs(self) -> int:
         """Epochs to expect (for the empty plots): the chosen number or the app's."""
         chosen = self.epochs_spin.chosen()

@@ -14,8 +14,9 @@ from PySide6.QtCore import QThread, Signal, Slot
 
 from core.util.progress import CancelToken
 from gui.qt_errors import ErrorReport, describe_error
+from gui.qt_plain_words import plain_message
 from gui.qt_progress_listener import QtProgressListener
-from gui.qt_training_process import LISTENER_METHODS, TrainingProcess
+from gui.qt_training_process import LISTENER_METHODS, ResumeJob, TrainingProcess
 
 POLL_SECONDS = 0.1
 
@@ -33,7 +34,8 @@ class QtTrainingWorker(QtProgressListener):
 
     Args:
         config: the `core.training.TrainingConfig` the user chose; the worker turns it into a
-            checked `TrainingRequest` (off the GUI thread) and sends that to the process.
+            checked `TrainingRequest` (off the GUI thread) and sends that to the process. Or
+            a `ResumeJob`: continue that run.
         scan: the `DatasetScan` the user looked at, so training uses exactly that split.
         process: a started `TrainingProcess` (started here if None).
     """
@@ -69,7 +71,10 @@ class QtTrainingWorker(QtProgressListener):
     def _run(self) -> None:
         from core.training.request import build_request
 
-        request = build_request(self.config)  # a bad setting fails here, in one sentence
+        if isinstance(self.config, ResumeJob):
+            request = self.config
+        else:
+            request = build_request(self.config)  # a bad setting fails here, in one sentence
         if self.process is None or not self.process.is_alive():
             self.process = TrainingProcess()
         self.process.submit(request, self.scan)
@@ -113,7 +118,7 @@ class QtTrainingWorker(QtProgressListener):
             run = Run.open(result["run_dir"])
             run.model_path()  # a run stopped before its first epoch has no model
         except RunError as error:
-            run, run_error = None, str(error)
+            run, run_error = None, plain_message(str(error))
         return {"result": result, "run": run, "run_error": run_error}
 
 

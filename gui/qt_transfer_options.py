@@ -23,7 +23,11 @@ OPTION_WORDS = {
                 "(internet needed)."),
     "alpha": ("Network width", "MobileNetV2 width: smaller is faster, larger is more accurate."),
     "head": ("Classifier on top", "The small model trained on top of the pretrained features."),
-    "pooling": ("Feature pooling", "How the network's feature map is summarised."),
+    "pooling": ("Summing up features", "How the pretrained network's map of what it sees "
+                "where is turned into one list of numbers for the classifier. Average: one "
+                "number per feature, small and fast, and the heatmap comes straight from the "
+                "model (expert names: global average pooling, CAM). Every position: all the "
+                "numbers side by side, bigger (expert name: Flatten, as in the Keras blog)."),
 }
 VALUE_WORDS = {
     "imagenet": "ImageNet (download)",
@@ -33,8 +37,8 @@ VALUE_WORDS = {
     "dense-hidden": "With a hidden layer",
     "logreg": "Logistic regression",
     "svm": "Linear SVM",
-    "avg": "Average (heatmaps: CAM)",
-    "flatten": "Flatten (as the Keras blog)",
+    "avg": "Average (recommended)",
+    "flatten": "Every position",
 }
 
 

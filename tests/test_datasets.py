@@ -520,3 +520,15 @@ def test_real_traffic_signs_dataset():
     assert len(scan.classes) == 10
     assert scan.samples("train") and scan.samples("validation")
     assert Counter(Path(sample.path).suffix for sample in scan.samples("train")) == {".png": len(scan.samples("train"))}
+
+
+def test_leakage_advice_fits_who_made_the_split(tmp_path):
+    """When the program made the split, copies across splits are copies in different classes
+    (a class's copies stay together): the advice is about the classes, not the splits."""
+    make_class_folders(tmp_path, {"cats": 20, "dogs": 20})
+    for index in range(20):
+        _copy(tmp_path / f"cats/cats_{index:03d}.png", tmp_path / f"dogs/cat_{index}.png")
+    text = " ".join(scan_dataset(tmp_path, seed=1).warnings)
+    assert "identical to training images" in text
+    assert "keep each picture in one class only" in text
+    assert "one of the splits" not in text

@@ -141,7 +141,7 @@ def test_the_augment_step_shows_what_was_decided_from_the_pictures(qtbot, tmp_pa
     qtbot.addWidget(page)
     controls = page.controls
     assert controls.preset() == "auto" and state.augment_setting() == "auto"
-    assert controls.preset_combo.currentText() == "Recommended (decided from your pictures)"
+    assert controls.preset_combo.currentText() == "Recommended for your pictures"
 
     scan = scan_dataset(arrows)
     state.set_dataset(arrows, scan)

@@ -38,8 +38,15 @@ def trained_run(small_cnn_run, tmp_path) -> Path:
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path):
-    """Factory: a shown main window with its own runs folder and settings file."""
+def make_window(qtbot, tmp_path, monkeypatch):
+    """Factory: a shown main window with its own runs folder and settings file.
+
+    The window's questions (gui.qt_ask) are answered "yes" (e.g. "Stop and quit" when it is
+    closed while training), so no modal dialog waits for a person; a test may answer
+    otherwise with its own monkeypatch.setattr afterwards."""
+    from gui import qt_ask
+
+    monkeypatch.setattr(qt_ask, "confirm", lambda *args, **kwargs: True)
 
     def make(runs_root: Path | None = None, warm_up: bool = True):
         import gui

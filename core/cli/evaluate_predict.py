@@ -9,8 +9,15 @@ from core.cli.common import PrintListener, UsageError, emit
 
 def cmd_evaluate(args) -> int:
     from core.inference.evaluation import evaluate_run
+    from core.runs.export import export_evaluation_csv
     from core.runs.records import record_evaluation
+    from core.util.atomic import check_writable
 
+    if args.csv:
+        if Path(args.csv).is_dir():
+            raise UsageError(f"--csv {args.csv} is a folder; give a file name such as "
+                             "evaluation.csv.")
+        check_writable(Path(args.csv).resolve().parent)
     report = evaluate_run(args.run, args.data, listener=None if args.json else PrintListener(),
                           which=args.which)
     record_evaluation(args.run, report)  # the app shows it when the run is reopened
@@ -24,6 +31,9 @@ def cmd_evaluate(args) -> int:
     for item in report["misclassified"][:20]:
         lines.append(f"  wrong: {item['path']}: {item['true']} -> {item['predicted']} "
                      f"({item['probability']:.3f})")
+    if args.csv:
+        export_evaluation_csv(args.csv, report)
+        lines.append(f"Table written to {args.csv}")
     emit(args, report, "\n".join(lines))
     return 0
 

@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run folder")
     p.add_argument("data", help="class folders, or a split tree (uses test/, else validation/)")
     p.add_argument("--which", choices=("best", "final"), default="best")
+    p.add_argument("--csv", metavar="FILE",
+                   help="also write the results as a table (spreadsheet-safe CSV)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("predict", help="classify images or folders with a run")

@@ -135,11 +135,16 @@ def _problem_warnings(scan: DatasetScan, found: _Found, readable, assignment, va
                             "used for training only, so validation cannot measure "
                             f"{'it' if len(single) == 1 else 'them'}.")
 
-    warnings.extend(_duplicate_warnings(scan.duplicates, readable, assignment))
+    warnings.extend(_duplicate_warnings(scan.duplicates, readable, assignment,
+                                        own_split=found.layout == "split"))
     return warnings
 
 
-def _duplicate_warnings(duplicates: dict, readable, assignment) -> list[str]:
+def _duplicate_warnings(duplicates: dict, readable, assignment,
+                        own_split: bool = True) -> list[str]:
+    """`own_split`: the folder has its own train/validation folders. When the program made
+    the split, copies of one class stay in one split, so copies across splits are copies in
+    different classes, and the advice is about the classes, not about the splits."""
     warnings = []
     within = duplicates["within_split"]
     if within:
@@ -162,7 +167,9 @@ def _duplicate_warnings(duplicates: dict, readable, assignment) -> list[str]:
                 warnings.append(
                     f"{_count(leaked, 'image')} in {later} {verb} identical to {nouns[earlier]} images "
                     f"(data leakage: {later} accuracy will look "
-                    "better than it is). Remove the copies from one of the splits."
+                    "better than it is). " + ("Remove the copies from one of the splits."
+                                              if own_split else "The copies are in different "
+                                              "classes; keep each picture in one class only.")
                 )
     conflicting = duplicates["conflicting_labels"]
     if conflicting:

@@ -69,3 +69,14 @@ def _barely_sentence(accuracy, majority_class, majority_rate, total, low) -> str
 
 def _pictures(count: int) -> str:
     return f"{count} picture" if count == 1 else f"{count:,} pictures"
+
+
+UNSURE_SHARE = 0.3  # of the way from guessing (1/num_classes) to certainty
+
+
+def is_unsure(probability: float, num_classes: int) -> bool:
+    """True when a prediction's top probability is close to guessing: less than 30% of the
+    way from chance (1/num_classes) to 100%. With 2 classes that is under 65%, with 10
+    classes under 37%."""
+    chance = 1 / max(2, int(num_classes))
+    return probability < chance + UNSURE_SHARE * (1 - chance)

@@ -17,8 +17,10 @@ def evaluate_run(run: Run | str | os.PathLike, data_dir: str | os.PathLike, list
     """Evaluate a run on DATA: a class-folder tree, or a split tree (its test/, else validation/).
 
     Returns {"accuracy", "loss", "n", "labels", "per_class", "confusion", "misclassified",
-    "split", "data", "unreadable", "ignored_classes", "assessment"}; "assessment" is the
-    accuracy's 95% interval and whether it beats guessing (core.inference.confidence).
+    "split", "data", "unreadable", "ignored_classes", "assessment", "seen"}; "assessment" is
+    the accuracy's 95% interval and whether it beats guessing (core.inference.confidence);
+    "seen" is {"count", "folder"}: how many of the evaluated pictures have the same contents
+    as a picture in the folder the run was trained on (None when that folder is gone).
     """
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
@@ -69,7 +71,7 @@ def evaluate_run(run: Run | str | os.PathLike, data_dir: str | os.PathLike, list
         for i in np.flatnonzero(predicted != truth)]
     misclassified.sort(key=lambda item: -item["probability"])
     accuracy = float((predicted == truth).mean())
-    return {
+    return _with_seen(predictor.run, paths, cancel, {
         "accuracy": round(accuracy, 6),
         "loss": round(float(-np.log(picked).mean()), 6),
         "n": int(len(truth)),
@@ -84,4 +86,16 @@ def evaluate_run(run: Run | str | os.PathLike, data_dir: str | os.PathLike, list
         **({"review": review} if review else {}),
         "assessment": assess_accuracy(accuracy, len(truth), {
             label: int(count) for label, count in zip(labels, np.bincount(truth, minlength=len(labels)))}),
-    }
+    })
+
+
+def _with_seen(run: Run, paths: list[str], cancel, report: dict) -> dict:
+    """`report` with "seen": evaluated pictures whose contents are in the run's own dataset
+    folder (its training and validation pictures)."""
+    from core.data.overlap import files_also_in
+
+    folder = run.dataset_root
+    if not folder or not os.path.isdir(folder):
+        return report | {"seen": None}
+    return report | {"seen": {"count": len(files_also_in(paths, folder, cancel)),
+                              "folder": folder}}

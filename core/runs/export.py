@@ -148,6 +148,44 @@ def export_predictions_csv(path: str | os.PathLike, results: Iterable[dict]) -> 
     return path
 
 
+def evaluation_tables(report: dict) -> list[list]:
+    """The rows of an evaluation table (``evaluate_run``'s report), cells spreadsheet-safe:
+    a summary, one row per class (precision, recall, F1, pictures), the confusion matrix
+    (rows: true class, columns: predicted), then every mistake; blank rows between."""
+    labels = list(report.get("labels") or [])
+    rows: list[list] = [
+        ["accuracy", f"{float(report.get('accuracy', 0)):.6f}"],
+        ["pictures", str(report.get("n", ""))],
+        ["folder", _display(report.get("data", ""))],
+        ["split", _display(report.get("split") or "")],
+        [],
+        ["class", "precision", "recall", "f1", "pictures"],
+    ]
+    for label in labels:
+        scores = (report.get("per_class") or {}).get(label, {})
+        rows.append([_display(label)] + [str(scores.get(key, "")) for key in
+                                         ("precision", "recall", "f1", "support")])
+    rows += [[], ["rows: true class, columns: predicted"] + [_display(label) for label in labels]]
+    for label, counts in zip(labels, report.get("confusion") or []):
+        rows.append([_display(label)] + [str(count) for count in counts])
+    rows += [[], ["mistake: path", "true", "predicted", "probability"]]
+    for item in report.get("misclassified") or []:
+        rows.append([_display(item.get("path", "")), _display(item.get("true", "")),
+                     _display(item.get("predicted", "")),
+                     f"{float(item.get('probability', 0)):.6f}"])
+    return [[spreadsheet_safe(cell) for cell in row] for row in rows]
+
+
+def export_evaluation_csv(path: str | os.PathLike, report: dict) -> Path:
+    """Write an evaluation report as a spreadsheet-safe CSV (`evaluation_tables`),
+    atomically, UTF-8 with a byte-order mark. Returns the path written."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(evaluation_tables(report))
+    path = Path(path)
+    atomic.write_bytes(path, buffer.getvalue().encode("utf-8-sig"))
+    return path
+
+
 def read_predictions_csv(path: str | os.PathLike) -> list[dict]:
     """Read a table written by `export_predictions_csv` back into prediction dicts."""
     with open(path, newline="", encoding="utf-8-sig") as handle:

@@ -96,6 +96,13 @@ class Run:
         return self.path.name
 
     @property
+    def dataset_root(self) -> str:
+        """The folder of pictures the run was trained on, or "" when the run does not say."""
+        dataset = self.config.get("dataset")
+        root = dataset.get("root") if isinstance(dataset, dict) else None
+        return root if isinstance(root, str) else ""
+
+    @property
     def image_size(self) -> int:
         return int(self.config["image_size"])
 
@@ -262,12 +269,13 @@ class RunSummary:
     best_val_accuracy: float | None
     created: str
     error: str | None = None
+    dataset: str = ""  # the folder of pictures it was trained on ("" when unknown)
 
     def to_dict(self) -> dict:
         return {"path": str(self.path), "name": self.name, "model": self.model,
                 "status": self.status, "epochs": self.epochs,
                 "best_val_accuracy": self.best_val_accuracy, "created": self.created,
-                "error": self.error}
+                "error": self.error, "dataset": self.dataset}
 
 
 def list_runs(root: str | os.PathLike) -> list[RunSummary]:
@@ -291,7 +299,8 @@ def list_runs(root: str | os.PathLike) -> list[RunSummary]:
             run = Run.open(path)
             summaries.append(RunSummary(path, path.name, run.config.get("model", "?"), run.status,
                                         len(run.history), run.best_val_accuracy,
-                                        str(run.config.get("created", ""))))
+                                        str(run.config.get("created", "")),
+                                        dataset=run.dataset_root))
         except RunError as error:
             summaries.append(RunSummary(path, path.name, "?", "broken", 0, None, "", str(error)))
     summaries.sort(key=lambda s: s.created, reverse=True)
