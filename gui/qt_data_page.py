@@ -52,6 +52,18 @@ class _StatTile(QWidget):
         layout.addWidget(self.caption)
 
 
+def recommended_size(size: dict) -> int:
+    """The input size the Recommended recipe will choose for pictures of these sizes
+    (core.training.recipe: pretrained when weights are on this computer, else from scratch)."""
+    from types import SimpleNamespace
+
+    from core.models.weights_store import available_weights
+    from core.training.recipe import input_size
+
+    family = "transfer" if available_weights() else "scratch"
+    return input_size(family, SimpleNamespace(image_size=size))[0]
+
+
 class QtDataPage(QtStepPage):
     """The Data step. `load_folder(path)` scans a folder; the result goes to the project state."""
 
@@ -176,9 +188,10 @@ class QtDataPage(QtStepPage):
         self.classes_tile = _StatTile("classes", "Each subfolder is one class the model learns "
                                                  "to recognise.")
         self.size_tile = _StatTile("typical size (w \u00d7 h)", "")
-        self.input_tile = _StatTile("suggested input size", "The size pictures are shrunk to for "
-                                    "training; suggested from your pictures. You can change it "
-                                    "in step 3.")
+        self.input_tile = _StatTile("input size (Recommended)", "The size the Recommended "
+                                    "recipe trains at: near your pictures' own size (a "
+                                    "pretrained network sees at least 160 px). You can change "
+                                    "it in step 3.")
         for tile in (self.images_tile, self.classes_tile, self.size_tile, self.input_tile):
             stats.addWidget(tile, 1)
         layout.addLayout(stats)
@@ -310,7 +323,7 @@ class QtDataPage(QtStepPage):
                     *size["min"], *size["max"]))
         else:
             self.size_tile.value.setText("\u2013")
-        self.input_tile.value.setText(f"{report['suggested_input_size']} px")
+        self.input_tile.value.setText(f"{recommended_size(size)} px" if size else "\u2013")
         self.chart.set_counts(splits, classes)
         self._chart_card.set_note(self.chart_legend_html([s for s in ("train", "validation", "test")
                                                           if splits.get(s)]))

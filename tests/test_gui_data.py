@@ -16,7 +16,8 @@ def test_enter_in_path_field_loads_and_shows_the_scan(window, shapes, qtbot):
     report = window.state.scan.report()
     assert page.images_tile.value.text() == str(report["num_images"])
     assert page.classes_tile.value.text() == "3"
-    assert page.input_tile.value.text() == f"{report['suggested_input_size']} px"
+    # What the Recommended recipe trains at: the 40 px shapes from scratch -> 48 px (no weights).
+    assert page.input_tile.value.text() == "48 px"
     ticks = page.chart.getPlotItem().getAxis("left")._tickLevels[0]
     assert sorted(name for _, name in ticks) == ["circle", "square", "triangle"]
     qtbot.waitUntil(lambda: page.strips.num_thumbnails() >= 9, timeout=20000)
