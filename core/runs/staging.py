@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 from core.runs.lock import RunLock
+from core.util import atomic
 
 STAGING_TAG = ".staging-"
 RETIRED_TAG = ".retired-"
@@ -53,7 +54,7 @@ def swap_into_place(staging: Path, target: Path) -> None:
     else:
         os.rename(target, retired)
         os.rename(staging, target)
-    _fsync_folder(target.parent)
+    atomic.fsync_folder(target.parent)
     shutil.rmtree(retired, ignore_errors=True)
 
 
@@ -116,12 +117,3 @@ def _libc():
     return _LIBC[0]
 
 
-def _fsync_folder(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -41,7 +41,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
             os.fsync(handle.fileno())
         os.chmod(tmp, _mode_for(path))  # mkstemp makes 0600 files: others could not read them
         os.replace(tmp, path)
-        _fsync_folder(path.parent)
+        fsync_folder(path.parent)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -165,7 +165,7 @@ def _umask() -> int:
     return 0o022  # the common default; setting and restoring os.umask is not thread-safe
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Make the rename itself durable (power loss right after it keeps the new file)."""
     if os.name != "posix":
         return
