@@ -30,7 +30,7 @@ from imagefactory import (
 
 REPORT_KEYS = {"root", "layout", "classes", "splits", "num_images", "unreadable", "empty_classes",
                "duplicates", "near_duplicates", "split_note", "image_size", "suggested_input_size",
-               "warnings"}
+               "warnings", "picture_warnings"}
 
 
 def _class_counts(scan: DatasetScan, split: str) -> dict[str, int]:
@@ -532,3 +532,38 @@ def test_leakage_advice_fits_who_made_the_split(tmp_path):
     assert "identical to training images" in text
     assert "keep each picture in one class only" in text
     assert "one of the splits" not in text
+
+
+def test_picture_warnings_name_their_pictures_and_fit_who_split(tmp_path):
+    """Each warning about pictures carries the pictures (relative paths) so the app can show
+    them; the advice says who made the split and what leaving copies out would leave out."""
+    yours = tmp_path / "yours"
+    make_split_folders(yours, {"train": {"cats": 4, "dogs": 4}, "validation": {"cats": 2, "dogs": 2}})
+    _copy(yours / "train/dogs/dogs_001.png", yours / "validation/dogs/leak.png")
+    _copy(yours / "train/cats/cats_003.png", yours / "train/dogs/which.png")
+    write_broken(yours / "train/cats")
+    records = {record["kind"]: record for record in scan_dataset(yours).picture_warnings}
+    leak = records["leakage"]
+    assert leak["split_by"] == "you" and leak["groups"] == [["train/dogs/dogs_001.png",
+                                                             "validation/dogs/leak.png"]]
+    assert leak["exclude"] == ["train/dogs/dogs_001.png"]  # the training copy
+    assert "your own folders" in leak["text"] and "leave the training copies out" in leak["text"]
+    assert records["conflicts"]["groups"] == [["train/cats/cats_003.png", "train/dogs/which.png"]]
+    unreadable = records["unreadable"]
+    assert unreadable["groups"][0] and set(unreadable["reasons"]) == set(unreadable["groups"][0])
+    assert all(path.startswith("train/cats/") for path in unreadable["groups"][0])
+
+    made = tmp_path / "made"
+    make_class_folders(made, {"cats": 20, "dogs": 20})
+    for index in range(3):
+        _copy(made / f"cats/cats_{index:03d}.png", made / f"cats/copy_{index}.png")
+    scan = scan_dataset(made, seed=1)
+    records = {record["kind"]: record for record in scan.picture_warnings}
+    copies = records["copies"]
+    assert copies["split_by"] == "app" and len(copies["groups"]) == 3
+    assert "Nothing needs doing" in copies["text"] and "one side of the split" in copies["text"]
+    assert "leakage" not in records
+    near = records["near_duplicates"]  # a note, not a warning
+    assert near["level"] == "info" and near["text"] not in scan.warnings
+    assert ["cats/cats_000.png", "cats/copy_0.png"] in near["groups"]
+    assert json.loads(json.dumps(scan.report()))["picture_warnings"] == scan.picture_warnings

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from core.data.folders import _Found, _count, _quoted
-from core.data.samples import MAX_INPUT_SIZE, MIN_INPUT_SIZE, DatasetScan, SPLITS
+from core.data.picture_warnings import (duplicate_records, near_duplicate_record,
+                                        unreadable_record)
+from core.data.samples import MAX_INPUT_SIZE, MIN_INPUT_SIZE, DatasetScan
 from core.errors import DatasetError
 
 
@@ -111,11 +113,8 @@ def _problem_warnings(scan: DatasetScan, found: _Found, readable, assignment, va
             hint = (f" If {classes[0]}/ holds one subfolder per class, choose that folder instead.")
         warnings.append(f"Only one class ('{classes[0]}') was found; training needs at least two.{hint}")
 
-    if scan.unreadable:
-        rel, reason = scan.unreadable[0]
-        count = len(scan.unreadable)
-        warnings.append(f"{_count(count, 'file')} could not be read and {'was' if count == 1 else 'were'} "
-                        f"left out (e.g. {rel}: {reason}).")
+    records = unreadable_record(scan.unreadable)
+    warnings.extend(record["text"] for record in records)
 
     totals = {name: sum(per_class[name] for per_class in counts.values()) for name in classes}
     if len(classes) >= 2:
@@ -135,47 +134,11 @@ def _problem_warnings(scan: DatasetScan, found: _Found, readable, assignment, va
                             "used for training only, so validation cannot measure "
                             f"{'it' if len(single) == 1 else 'them'}.")
 
-    warnings.extend(_duplicate_warnings(scan.duplicates, readable, assignment,
-                                        own_split=found.layout == "split"))
-    return warnings
-
-
-def _duplicate_warnings(duplicates: dict, readable, assignment,
-                        own_split: bool = True) -> list[str]:
-    """`own_split`: the folder has its own train/validation folders. When the program made
-    the split, copies of one class stay in one split, so copies across splits are copies in
-    different classes, and the advice is about the classes, not about the splits."""
-    warnings = []
-    within = duplicates["within_split"]
-    if within:
-        copies = sum(len(group) - 1 for group in within)
-        verb = "is an exact copy" if copies == 1 else "are exact copies"
-        warnings.append(f"{_count(copies, 'image')} {verb} of other images in the same split "
-                        f"({_count(len(within), 'group')}, e.g. "
-                        f"{' and '.join(within[0][:2])}); they are kept but count more than once.")
-    digests_by_split: dict[str, set[str]] = {}
-    for rel, _, _, info in readable:
-        digests_by_split.setdefault(assignment[rel], set()).add(info.digest)
-    nouns = {"train": "training", "validation": "validation", "test": "test"}
-    for later_index, later in enumerate(SPLITS):
-        for earlier in SPLITS[:later_index]:
-            earlier_digests = digests_by_split.get(earlier, set())
-            leaked = sum(1 for rel, _, _, info in readable
-                         if assignment[rel] == later and info.digest in earlier_digests)
-            if leaked:
-                verb = "is" if leaked == 1 else "are"
-                warnings.append(
-                    f"{_count(leaked, 'image')} in {later} {verb} identical to {nouns[earlier]} images "
-                    f"(data leakage: {later} accuracy will look "
-                    "better than it is). " + ("Remove the copies from one of the splits."
-                                              if own_split else "The copies are in different "
-                                              "classes; keep each picture in one class only.")
-                )
-    conflicting = duplicates["conflicting_labels"]
-    if conflicting:
-        warnings.append(f"{_count(len(conflicting), 'group')} of identical images carry different classes "
-                        f"(conflicting labels, e.g. {' and '.join(conflicting[0][:2])}); keep each image in "
-                        "its right class only.")
+    records += duplicate_records(scan.duplicates, readable, assignment)
+    records += near_duplicate_record(scan.near_duplicates)
+    scan.picture_warnings = records
+    warnings.extend(record["text"] for record in records
+                    if record["level"] == "warning" and record["kind"] != "unreadable")
     return warnings
 
 

@@ -50,6 +50,10 @@ class DatasetScan:
         suggested_input_size: A square model input size derived from the images; see
             `suggest_input_size`.
         warnings: Plain sentences about problems worth a look.
+        picture_warnings: The sentences about particular pictures (copies, pictures in two
+            classes, copies on both sides of the split, near-identical pictures kept
+            together, unreadable files) as records naming the pictures
+            (`core.data.picture_warnings`), so the app can show them.
         info: `ImageInfo` per absolute sample path.
     """
 
@@ -64,6 +68,7 @@ class DatasetScan:
     image_size: dict = field(default_factory=dict)
     suggested_input_size: int = MAX_INPUT_SIZE
     warnings: list[str] = field(default_factory=list)
+    picture_warnings: list[dict] = field(default_factory=list)
     info: dict[str, ImageInfo] = field(default_factory=dict)
 
     @property
@@ -144,4 +149,5 @@ class DatasetScan:
             "image_size": {key: list(value) for key, value in self.image_size.items()},
             "suggested_input_size": self.suggested_input_size,
             "warnings": list(self.warnings),
+            "picture_warnings": [dict(record) for record in self.picture_warnings],
         }
