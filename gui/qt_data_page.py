@@ -10,10 +10,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QMenu, QProgressBar, QPushButton,
+                               QMenu, QProgressBar, QPushButton,
                                QSlider, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from gui.qt_card import QtCard
+from gui.qt_checks_list import QtChecksList
 from gui.qt_class_chart import SPLIT_COLORS, SPLIT_NAMES, QtClassChart
 from gui.qt_empty_state import QtEmptyState
 from gui.qt_data_jobs import load_thumbnails, make_demo, scan_folder
@@ -22,6 +23,7 @@ from gui.qt_project_state import ProjectState
 from gui.qt_review_dialog import open_review_dialog
 from gui.qt_step_page import QtStepPage
 from gui.qt_thumbnail_strips import THUMBNAIL_SIZE, QtThumbnailStrips
+from gui.qt_warning_pictures import open_warning_pictures
 from gui.qt_workers import QtWorkerRunner
 
 THUMBNAILS_PER_CLASS = 10
@@ -227,12 +229,12 @@ class QtDataPage(QtStepPage):
         middle.addWidget(chart_card, 3)
 
         checks_card = QtCard("Things to check")
-        self.checks_list = QListWidget()
+        self.checks_list = QtChecksList()
         self.checks_list.setObjectName("datasetWarnings")
-        self.checks_list.setWordWrap(True)
-        self.checks_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.checks_list.setToolTip("Problems the app found in the folder, in plain words.")
         self.checks_list.setAccessibleName("Dataset warnings")
+        self.checks_list.picturesRequested.connect(self._on_pictures_requested)
+        self.pictures_dialog = None
         checks_card.body.addWidget(self.checks_list, 1)
         middle.addWidget(checks_card, 2)
         layout.addLayout(middle, 5)
@@ -284,6 +286,9 @@ class QtDataPage(QtStepPage):
     def _on_scanned(self, folder: str, outcome) -> None:
         scan, report = outcome
         self._scan_job = None
+        if self.pictures_dialog is not None:  # it showed the pictures of the scan before
+            self.pictures_dialog.close()
+            self.pictures_dialog = None
         self._show_report(report)
         self._stack.setCurrentIndex(2)
         self.next_button.setEnabled(True)
@@ -353,22 +358,26 @@ class QtDataPage(QtStepPage):
         return f"{total} pictures" + (f" ({', '.join(parts)})" if len(parts) > 1 else "")
 
     def _show_checks(self, report: dict) -> None:
-        self.checks_list.clear()
-        items: list[tuple[str, str]] = [("warning", text) for text in report.get("warnings", [])]
-        unreadable = report.get("unreadable", [])
-        for entry in unreadable[:30]:
-            items.append(("error", f"Skipped {entry['path']}: {entry['reason']}"))
-        if len(unreadable) > 30:
-            items.append(("error", f"\u2026and {len(unreadable) - 30} more unreadable files."))
+        records = {record["text"]: record for record in report.get("picture_warnings", [])}
+        items = [("error" if records.get(text, {}).get("kind") == "unreadable" else "warning",
+                  text, records.get(text)) for text in report.get("warnings", [])]
         if not items:
             items.append(("ok", "No problems found: every picture could be read, classes are "
-                                "balanced and there are no duplicates."))
-        symbols = {"warning": "\u26a0", "error": "\u2716", "ok": "\u2713"}
-        for level, text in items:
-            item = QListWidgetItem(f"{symbols[level]}  {text}")
-            item.setData(Qt.ItemDataRole.UserRole, level)
-            item.setToolTip(text)
-            self.checks_list.addItem(item)
+                                "balanced and there are no duplicates.", None))
+        items += [("info", record["text"], record) for record in records.values()
+                  if record["level"] == "info"]
+        self.checks_list.set_items(items)
+
+    @Slot(dict)
+    def _on_pictures_requested(self, record: dict) -> None:
+        if self._state.scan is not None:
+            self.pictures_dialog = open_warning_pictures(self, self._state.scan, self._runner,
+                                                         record)
+            self.pictures_dialog.destroyed.connect(self._on_pictures_closed)
+
+    @Slot()
+    def _on_pictures_closed(self) -> None:
+        self.pictures_dialog = None
 
     # -- validation split -----------------------------------------------------------------
     def _update_split_label(self) -> None:

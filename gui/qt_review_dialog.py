@@ -39,6 +39,17 @@ def open_review_dialog(page, state, runner) -> "QtReviewDialog | None":
     return dialog
 
 
+def open_review_of(parent, scan, settings_folder, runner, suspects: list[Suspect],
+                   intro: str) -> "QtReviewDialog":
+    """The Review window on these pictures only (a Data-step warning's pictures, say), each
+    with its Keep / Exclude / Belongs to; no network looks at the data."""
+    dialog = QtReviewDialog(scan, settings_folder, runner, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show_only(suspects, intro)
+    dialog.show()
+    return dialog
+
+
 class _Picture(QLabel):
     """A square thumbnail (grey until its picture arrives), the file name as tooltip."""
 
@@ -166,10 +177,12 @@ class QtReviewDialog(QDialog):
         self.rows: dict[str, _SuspectRow] = {}
         self.pictures: dict = {}
         self._jobs: list = []
+        self.intro = ""  # set by show_only: the window then lists only the pictures given
 
         layout = QVBoxLayout(self)
         title = QLabel("Pictures that may be in the wrong folder")
         title.setStyleSheet("font-size: 17px; font-weight: 600;")
+        self.title = title
         layout.addWidget(title)
         self.summary = QLabel("Looking at every picture with a network pretrained on photos\u2026")
         self.summary.setObjectName("reviewSummary")
@@ -224,12 +237,26 @@ class QtReviewDialog(QDialog):
             job.cancel()
         super().closeEvent(event)
 
+    def show_only(self, suspects: list[Suspect], intro: str) -> None:
+        """List only `suspects` (with a few examples of their classes), said by `intro`."""
+        self.intro = intro
+        self.title.setText("Decide about these pictures")
+        self.show_excluded.setChecked(True)  # the pictures asked for stay in view
+        listed = {suspect.path for suspect in suspects}
+        examples: dict = {}
+        for samples in self.scan.splits.values():
+            for sample in samples:
+                label = self.scan.classes[sample.label]
+                if sample.path not in listed and len(examples.setdefault(label, [])) < 4:
+                    examples[label].append(sample.path)
+        self.show_findings(Findings(list(self.scan.classes), list(suspects), examples))
+
     def show_findings(self, findings: Findings) -> None:
         self.findings = findings
         suspects = findings.suspects[:MAX_SUSPECTS]
         for suspect in suspects:
             self._add_row(suspect)
-        for rel in self.store.excluded():  # excluded earlier, not suspected now
+        for rel in [] if self.intro else self.store.excluded():  # excluded, not suspected now
             path = str(Path(self.scan.root) / rel)
             if path not in self.rows:
                 self._add_row(Suspect(path, self._class_of(path), None, None, "excluded by you"))
@@ -283,6 +310,13 @@ class QtReviewDialog(QDialog):
             row.setVisible(show_excluded or (decision or {}).get("action") != "exclude")
         self.undo_button.setEnabled(bool(self.store.history))
         if self.findings is None:
+            return
+        if self.intro:
+            decided = [self.store.decision(path) for path in self.rows]
+            counts = {action: sum((d or {}).get("action") == action for d in decided)
+                      for action in ("keep", "exclude", "relabel")}
+            self.summary.setText(f"{self.intro} So far you excluded {counts['exclude']}, moved "
+                                 f"{counts['relabel']} and kept {counts['keep']}.")
             return
         counts = {action: 0 for action in ("keep", "exclude", "relabel")}
         for decision in self.store.decisions.values():

@@ -47,8 +47,7 @@ def test_problems_are_explained_in_words(window, shapes, tmp_path, qtbot):
     first = sorted((data / "square").iterdir())[0]
     shutil.copy(first, data / "triangle" / "copy_of_square.jpg")
     load_dataset(qtbot, window, data)
-    texts = [window.data_page.checks_list.item(i).text()
-             for i in range(window.data_page.checks_list.count())]
+    texts = window.data_page.checks_list.texts()
     joined = "\n".join(texts)
     assert "broken.jpg" in joined
     assert "Traceback" not in joined
