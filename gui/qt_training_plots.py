@@ -16,13 +16,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QTabBar, QVBoxLayout, QWidget
 
 TRAIN_COLOR = "#2563eb"
 VALIDATION_COLOR = "#f97316"
 METRICS = ("loss", "accuracy")
 SERIES = ("batch", "smoothed", "train", "validation")
 REDRAW_MS = 250  # live curves redraw at most 4 times a second: smooth enough, cheap on 2 cores
+PLOT_MIN_HEIGHT = 170  # px of one plot with its title and axes: its curves get ~90 px of it
 
 
 def exponential_smoothing(values: np.ndarray, weight: float) -> np.ndarray:
@@ -82,7 +83,12 @@ class CompactPlot(pg.PlotWidget):
 
 
 class QtTrainingPlots(QWidget):
-    """Two plots (objectNames lossPlot and accuracyPlot) and the data behind them."""
+    """Two plots (objectNames lossPlot and accuracyPlot) and the data behind them.
+
+    When there is room for both at `PLOT_MIN_HEIGHT` they are shown one above the other;
+    when there is not (a small window), tabs ("Loss", "Accuracy") show one at a time at the
+    full height, so a plot is never squeezed into a strip with its axis labels on top of
+    each other. The widget never gets smaller than one plot (the page scrolls instead)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -126,12 +132,26 @@ class QtTrainingPlots(QWidget):
             "&nbsp;&nbsp;&nbsp;<span style='color:#93c5fd'>\u2014</span> every batch")
         legend.setObjectName("mutedNote")
         legend.setWordWrap(True)
+        self.tabs = QTabBar()
+        self.tabs.setObjectName("plotTabs")
+        self.tabs.addTab("Loss")
+        self.tabs.addTab("Accuracy")
+        self.tabs.setToolTip("The window is small: the two plots take turns. A bigger window "
+                             "shows both.")
+        self.tabs.setExpanding(False)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.tabs.hide()
+        self._legend = legend
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
         layout.addWidget(legend)
+        layout.addWidget(self.tabs)
         layout.addWidget(self.loss_plot, 1)
         layout.addWidget(self.accuracy_plot, 1)
+        two_lines = 2 * legend.fontMetrics().lineSpacing()  # the legend, wrapped once at most
+        self.setMinimumHeight(two_lines + self.tabs.sizeHint().height() + PLOT_MIN_HEIGHT
+                              + 2 * layout.spacing())
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_MS)
@@ -156,8 +176,27 @@ class QtTrainingPlots(QWidget):
             axis_item.setTextPen(pg.mkPen("#334155"))
         item.getAxis("bottom").setLabel("epoch")
         item.getViewBox().setMouseEnabled(x=False, y=False)
-        plot.setMinimumHeight(110)
+        plot.setMinimumHeight(60)  # QtTrainingPlots shows one at a time before they get small
         return plot
+
+    # -- one plot or both -------------------------------------------------------------------
+    def tabbed(self) -> bool:
+        """True when the plots take turns (too little room for both)."""
+        return self.tabs.isVisibleTo(self)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        both = (self._legend.heightForWidth(self.width()) + 2 * PLOT_MIN_HEIGHT
+                + 2 * self.layout().spacing())
+        tabbed = event.size().height() < both
+        if tabbed != self.tabbed():
+            self.tabs.setVisible(tabbed)
+            self._on_tab_changed(self.tabs.currentIndex())
+
+    def _on_tab_changed(self, index: int) -> None:
+        tabbed = self.tabs.isVisibleTo(self)
+        self.loss_plot.setVisible(not tabbed or index == 0)
+        self.accuracy_plot.setVisible(not tabbed or index == 1)
 
     # -- data -------------------------------------------------------------------------------
     def clear(self, expected_epochs: int | None = None) -> None:
