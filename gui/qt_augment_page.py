@@ -261,6 +261,14 @@ class QtAugmentPage(QtStepPage):
         self._state.settings.save_project(augmentation={"preset": preset, "config": config})
         self.request_preview()
 
+    def restore_settings(self) -> None:
+        """Another project was opened: its preset or own settings (see `_restore_settings`)."""
+        saved = self._state.settings.project().get("augmentation")
+        if isinstance(saved, dict) and saved.get("preset") == "auto" \
+                and self.controls.preset() != "auto":
+            self.controls.choose_preset("auto")
+        self._restore_settings()
+
     def _restore_settings(self) -> None:
         """The project's preset or own settings from the last session (Recommended is decided
         again from the pictures); settings that no longer check out are forgotten."""

@@ -10,6 +10,19 @@ SYMBOLS = {"warning": "\u26a0", "error": "\u2716", "ok": "\u2713", "info": "\u21
 LINK = "Show the pictures"
 
 
+def items_from_report(report: dict) -> list[tuple[str, str, dict | None]]:
+    """The findings of a scan's report: its warnings (those about pictures with their record),
+    then the notes about pictures that need nothing done ("info")."""
+    records = {record["text"]: record for record in report.get("picture_warnings", [])}
+    items = [("error" if records.get(text, {}).get("kind") == "unreadable" else "warning",
+              text, records.get(text)) for text in report.get("warnings", [])]
+    if not items:
+        items.append(("ok", "No problems found: every picture could be read, classes are "
+                            "balanced and there are no duplicates.", None))
+    return items + [("info", record["text"], record) for record in records.values()
+                    if record["level"] == "info"]
+
+
 class _Row(QLabel):
     """One finding: its symbol, the sentence and, when it names pictures, the link."""
 

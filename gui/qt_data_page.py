@@ -10,15 +10,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit,
-                               QMenu, QProgressBar, QPushButton,
-                               QSlider, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
+                               QPushButton, QSlider, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from gui.qt_card import QtCard
-from gui.qt_checks_list import QtChecksList
+from gui.qt_checks_list import QtChecksList, items_from_report
 from gui.qt_class_chart import SPLIT_COLORS, SPLIT_NAMES, QtClassChart
 from gui.qt_empty_state import QtEmptyState
 from gui.qt_data_jobs import load_thumbnails, make_demo, scan_folder
+from gui.qt_data_views import QtLoadingView, QtStatTile, recommended_size
 from gui.qt_progress_listener import QtProgressListener
+from gui.qt_recent_projects import QtRecentProjectsMenu, gone_note
 from gui.qt_project_state import ProjectState
 from gui.qt_review_dialog import open_review_dialog
 from gui.qt_step_page import QtStepPage
@@ -33,37 +34,6 @@ LAYOUT_WORDS = {
     "class_folders": "one folder per class",
     "flat": "class names taken from the file names",
 }
-
-
-class _StatTile(QWidget):
-    """A big number with a caption underneath ("1,240" / "images")."""
-
-    def __init__(self, caption: str, tooltip: str) -> None:
-        super().__init__()
-        self.setObjectName("statTile")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setToolTip(tooltip)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 8, 14, 8)
-        layout.setSpacing(0)
-        self.value = QLabel("\u2013")
-        self.value.setObjectName("statValue")
-        self.caption = QLabel(caption)
-        self.caption.setObjectName("statCaption")
-        layout.addWidget(self.value)
-        layout.addWidget(self.caption)
-
-
-def recommended_size(size: dict) -> int:
-    """The input size the Recommended recipe will choose for pictures of these sizes
-    (core.training.recipe: pretrained when weights are on this computer, else from scratch)."""
-    from types import SimpleNamespace
-
-    from core.models.weights_store import available_weights
-    from core.training.recipe import input_size
-
-    family = "transfer" if available_weights() else "scratch"
-    return input_size(family, SimpleNamespace(image_size=size))[0]
 
 
 class QtDataPage(QtStepPage):
@@ -113,9 +83,14 @@ class QtDataPage(QtStepPage):
         self.recent_button = QToolButton()
         self.recent_button.setObjectName("recentFoldersButton")
         self.recent_button.setText("Recent")
-        self.recent_button.setToolTip("Folders you opened before.")
+        self.recent_button.setToolTip("Projects you opened before: each comes back with the "
+                                      "model and settings you last used with it.")
         self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.recent_menu = QMenu(self.recent_button)
+        self.recent_menu = QtRecentProjectsMenu(self._state.settings, self._state.run_name,
+                                                self.recent_button)
+        self.recent_menu.projectChosen.connect(self.load_folder)
+        self.recent_menu.vanished.connect(
+            lambda folders: self.notify(gone_note(folders), "info"))
         self.recent_button.setMenu(self.recent_menu)
         self.demo_button = QPushButton("Try the demo")
         self.demo_button.setObjectName("demoButton")
@@ -152,31 +127,11 @@ class QtDataPage(QtStepPage):
         return card
 
     def _build_loading_view(self) -> QWidget:
-        card = QtCard()
-        layout = QVBoxLayout()
-        layout.addStretch(1)
-        self.loading_label = QLabel("Reading the folder\u2026")
-        self.loading_label.setObjectName("emptyTitle")
-        self.loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.loading_detail = QLabel("Every picture is opened once to check that it is readable.")
-        self.loading_detail.setObjectName("emptyText")
-        self.loading_detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.loading_bar = QProgressBar()
-        self.loading_bar.setObjectName("scanProgress")
-        self.loading_bar.setMaximumWidth(460)
-        self.loading_bar.setRange(0, 0)
-        self.loading_bar.setToolTip("How many pictures have been checked so far.")
-        cancel = QPushButton("Cancel")
-        cancel.setToolTip("Stop reading this folder.")
-        cancel.clicked.connect(self._on_cancel_clicked)
-        layout.addWidget(self.loading_label)
-        layout.addWidget(self.loading_detail)
-        layout.addSpacing(8)
-        layout.addWidget(self.loading_bar, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(cancel, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(1)
-        card.body.addLayout(layout)
-        return card
+        view = QtLoadingView()
+        view.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self.loading_label, self.loading_detail = view.label, view.detail
+        self.loading_bar = view.bar
+        return view
 
     def _build_loaded_view(self) -> QWidget:
         view = QWidget()
@@ -186,11 +141,11 @@ class QtDataPage(QtStepPage):
 
         stats = QHBoxLayout()
         stats.setSpacing(12)
-        self.images_tile = _StatTile("pictures", "How many readable pictures the folder holds.")
-        self.classes_tile = _StatTile("classes", "Each subfolder is one class the model learns "
+        self.images_tile = QtStatTile("pictures", "How many readable pictures the folder holds.")
+        self.classes_tile = QtStatTile("classes", "Each subfolder is one class the model learns "
                                                  "to recognise.")
-        self.size_tile = _StatTile("typical size (w \u00d7 h)", "")
-        self.input_tile = _StatTile("input size (Recommended)", "The size the Recommended "
+        self.size_tile = QtStatTile("typical size (w \u00d7 h)", "")
+        self.input_tile = QtStatTile("input size (Recommended)", "The size the Recommended "
                                     "recipe trains at: near your pictures' own size (a "
                                     "pretrained network sees at least 160 px). You can change "
                                     "it in step 3.")
@@ -256,7 +211,19 @@ class QtDataPage(QtStepPage):
             self.notify(f"\u201c{folder}\u201d is not a folder on this computer. Check the "
                         "spelling, or use \u201cChoose folder\u2026\u201d.", "warning")
             return
+        if self._state.data_dir is None or self._state.data_dir.resolve() != Path(folder).resolve():
+            self._use_split_of(folder)
         self._start_scan(folder)
+
+    def _use_split_of(self, folder: str) -> None:
+        """Another project: its remembered validation share, before the scan that uses it."""
+        share = self._state.settings.project_for(folder).get("val_split")
+        if isinstance(share, (int, float)) and 0.05 <= share <= 0.5:
+            self._state.val_split = float(share)
+            self.split_slider.blockSignals(True)  # no rescan of the folder shown now
+            self.split_slider.setValue(round(share * 100))
+            self.split_slider.blockSignals(False)
+            self._update_split_label()
 
     # -- scanning ------------------------------------------------------------------------
     def _start_scan(self, folder: str) -> None:
@@ -358,15 +325,7 @@ class QtDataPage(QtStepPage):
         return f"{total} pictures" + (f" ({', '.join(parts)})" if len(parts) > 1 else "")
 
     def _show_checks(self, report: dict) -> None:
-        records = {record["text"]: record for record in report.get("picture_warnings", [])}
-        items = [("error" if records.get(text, {}).get("kind") == "unreadable" else "warning",
-                  text, records.get(text)) for text in report.get("warnings", [])]
-        if not items:
-            items.append(("ok", "No problems found: every picture could be read, classes are "
-                                "balanced and there are no duplicates.", None))
-        items += [("info", record["text"], record) for record in records.values()
-                  if record["level"] == "info"]
-        self.checks_list.set_items(items)
+        self.checks_list.set_items(items_from_report(report))
 
     @Slot(dict)
     def _on_pictures_requested(self, record: dict) -> None:
@@ -433,15 +392,4 @@ class QtDataPage(QtStepPage):
         self.notify_error(report)
 
     def _refresh_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        folders = self._state.settings.recent_folders()
-        self.recent_menu.setToolTipsVisible(True)
-        metrics = self.recent_menu.fontMetrics()
-        for folder in folders:  # long paths shortened in the middle, so the menu fits
-            action = self.recent_menu.addAction(
-                metrics.elidedText(folder, Qt.TextElideMode.ElideMiddle, 420))
-            action.setToolTip(folder)
-            action.triggered.connect(lambda checked=False, f=folder: self.load_folder(f))
-        if not folders:
-            action = self.recent_menu.addAction("No recent folders yet")
-            action.setEnabled(False)
+        self.recent_menu.refresh()

@@ -117,6 +117,7 @@ class QtMainWindow(QMainWindow):
         self.state.datasetSwitched.connect(self._update_step_marks)
         self.state.runChanged.connect(self._update_step_marks)
         self.state.augmentationChanged.connect(self._update_step_marks)
+        self.state.projectRestored.connect(self._on_project_switched)
         self.predict_page.predictionsChanged.connect(self._update_step_marks)
         self.run_actions = QtRunActions(self)
         self.resize(*fitting_size(1280, 800))
@@ -270,6 +271,16 @@ class QtMainWindow(QMainWindow):
         self.state.datasetChanged.disconnect(self._on_project_dataset_restored)
         if self._run_to_restore and self.state.run is None:
             self.open_run(self._run_to_restore, quiet=True)
+
+    @Slot(dict)
+    def _on_project_switched(self, project: dict) -> None:
+        """A folder from the recent projects (or opened again): its settings and its run."""
+        if isinstance(project.get("training"), dict):
+            self.train_page.settings.restore(project["training"])
+        self.augment_page.restore_settings()
+        run = project.get("run")
+        if isinstance(run, str) and run and Path(run).is_dir():
+            self.open_run(run, quiet=True)
 
     @Slot(object)
     def _on_training_finished(self, run) -> None:

@@ -41,6 +41,7 @@ class ProjectState(QObject):
 
     datasetChanged = Signal()
     datasetSwitched = Signal()  # another folder (not the same one scanned again); before datasetChanged
+    projectRestored = Signal(dict)  # after datasetChanged: the new folder's remembered project
     augmentationChanged = Signal()
     runChanged = Signal()
     runsChanged = Signal()
@@ -74,6 +75,7 @@ class ProjectState(QObject):
 
     def set_dataset(self, data_dir: Path, scan) -> None:
         switched = self.data_dir is None or not _same_folder(self.data_dir, data_dir)
+        restored = self._switch_project(data_dir) if switched else {}
         self.data_dir = Path(data_dir)
         self.scan = scan
         self.augmentation_choice = None  # decided again for these pictures
@@ -85,6 +87,23 @@ class ProjectState(QObject):
                 self.set_run(None)  # the old pictures' model: step 3 and 4 start afresh
             self.datasetSwitched.emit()
         self.datasetChanged.emit()
+        if restored:
+            self.projectRestored.emit(restored)
+
+    def _switch_project(self, data_dir) -> dict:
+        """Another folder than the project's: keep the project as it was left in the recent
+        projects and make the new folder's remembered project (its run, training and
+        augmentation settings) the current one. Returns that project ({} for a new folder;
+        the pages keep their settings then)."""
+        current = self.settings.project()
+        if not current.get("dataset") or _same_folder(current["dataset"], data_dir):
+            return {}  # the same project (reopened at launch, say)
+        self.settings.remember_project(current)
+        saved = self.settings.project_for(data_dir)
+        values = {key: saved[key] for key in ("run", "training", "augmentation") if key in saved}
+        if values:
+            self.settings.save_project(**values)
+        return saved if values else {}
 
     def run_mismatch(self) -> str:
         """A sentence when the run in use does not fit the loaded pictures, else ""."""

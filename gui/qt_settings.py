@@ -18,6 +18,9 @@ ORGANIZATION = "ImageClassifierStudio"
 APPLICATION = "Image Classifier Studio"
 SETTINGS_ENV = "ICS_SETTINGS_PATH"
 MAX_RECENT_FOLDERS = 8
+# What each project (one dataset folder) keeps of its own; run names and "hide failed runs"
+# are the app's, shared by every project.
+PROJECT_KEYS = ("dataset", "val_split", "run", "training", "augmentation")
 
 
 class AppSettings:
@@ -59,6 +62,55 @@ class AppSettings:
         self._qsettings.setValue("project/state", json.dumps(project))
         self._qsettings.sync()
 
+    # -- recent projects --------------------------------------------------------------------
+    def recent_projects(self) -> list[dict]:
+        """The projects opened lately, newest first (the current one first): each a dict of
+        PROJECT_KEYS with at least "dataset". Folders that are gone are listed too (the
+        caller says so and calls `forget_project`); folders only known from the old recent
+        folders list come as {"dataset": folder}."""
+        current = {key: value for key, value in self.project().items() if key in PROJECT_KEYS}
+        entries = ([current] if isinstance(current.get("dataset"), str) else []) + [
+            entry for entry in self._json("project/recent", []) if isinstance(entry, dict)]
+        value = self._qsettings.value("data/recentFolders", [])
+        entries += [{"dataset": folder} for folder in
+                    ([value] if isinstance(value, str) else value or [])]
+        seen, projects = set(), []
+        for entry in entries:
+            dataset = entry.get("dataset")
+            if isinstance(dataset, str) and dataset and dataset not in seen:
+                seen.add(dataset)
+                projects.append(entry)
+        return projects[:MAX_RECENT_FOLDERS]
+
+    def project_for(self, dataset: str | os.PathLike) -> dict:
+        """The remembered project of this dataset folder, or {}."""
+        key = _resolved(dataset)
+        return next((entry for entry in self.recent_projects()
+                     if _resolved(entry["dataset"]) == key), {})
+
+    def remember_project(self, project: dict) -> None:
+        """Put `project` (its PROJECT_KEYS) first in the recent projects."""
+        entry = {key: value for key, value in project.items() if key in PROJECT_KEYS}
+        if not isinstance(entry.get("dataset"), str):
+            return
+        others = [p for p in self._json("project/recent", []) if isinstance(p, dict)
+                  and p.get("dataset") != entry["dataset"]]
+        self._qsettings.setValue("project/recent", json.dumps([entry] + others[:MAX_RECENT_FOLDERS]))
+        self._qsettings.sync()
+
+    def forget_project(self, dataset: str) -> None:
+        """Take a project (a folder that is gone) off the recent projects."""
+        others = [p for p in self._json("project/recent", []) if isinstance(p, dict)
+                  and p.get("dataset") != dataset]
+        self._qsettings.setValue("project/recent", json.dumps(others))
+        self._qsettings.setValue("data/recentFolders",
+                                 [f for f in self.recent_folders() if f != dataset])
+        if self.project().get("dataset") == dataset:
+            self._qsettings.setValue("project/state", json.dumps(
+                {key: value for key, value in self.project().items()
+                 if key not in PROJECT_KEYS}))
+        self._qsettings.sync()
+
     def _json(self, key: str, default):
         text = self._qsettings.value(key, "")
         try:
@@ -66,3 +118,10 @@ class AppSettings:
         except ValueError:  # a damaged entry is forgotten, not fatal
             value = default
         return value if isinstance(value, type(default)) else default
+
+
+def _resolved(folder) -> str:
+    try:
+        return str(Path(folder).resolve())
+    except (OSError, RuntimeError):
+        return str(folder)
