@@ -17,8 +17,8 @@ def items_from_report(report: dict) -> list[tuple[str, str, dict | None]]:
     items = [("error" if records.get(text, {}).get("kind") == "unreadable" else "warning",
               text, records.get(text)) for text in report.get("warnings", [])]
     if not items:
-        items.append(("ok", "No problems found: every picture could be read, classes are "
-                            "balanced and there are no duplicates.", None))
+        items.append(("ok", "No problems found: every picture could be read, the classes are "
+                            "balanced and no picture is in two places.", None))
     return items + [("info", record["text"], record) for record in records.values()
                     if record["level"] == "info"]
 
