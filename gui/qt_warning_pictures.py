@@ -36,23 +36,20 @@ def what_to_do(record: dict) -> str:
     """The sentence under the pictures: what the person can do, fitted to who split them."""
     kind, yours = record["kind"], record["split_by"] == "you"
     if kind == "copies":
-        return ("Nothing needs doing: copies only count more than once in training. If you "
-                "want each picture to count once, the app can leave the extra copies out. "
-                "Your folders stay as they are.")
+        return ("What you can do: nothing is needed. To count each picture once, let the app "
+                "leave the extra copies out (the button below); your folders stay as they are.")
     if kind == "leakage" and yours:
-        return ("Your own training and validation folders hold these same pictures, so the "
-                "model would be checked on pictures it has already seen. The app can leave "
-                "the copies on the training side out of training; your folders stay as they are.")
+        return ("What you can do: let the app leave the copies on the training side out (the "
+                "button below), so the model is checked only on pictures it has not seen. Your "
+                "folders stay as they are.")
     if kind in ("leakage", "conflicts"):
-        return ("The same picture is in two class folders. Say which class each copy belongs "
-                "to, or exclude it, in the Review window; the app remembers your decision and "
-                "your folders stay as they are.")
+        return ("What you can do: say which class each copy belongs to, or exclude it, in the "
+                "Review window. The app remembers your decision; your folders stay as they are.")
     if kind == "near_duplicates":
-        return ("The app split your pictures itself and kept each group on one side, so the "
-                "model is never checked on a near-copy of a training picture. Nothing needs "
-                "doing.")
-    return ("These files are left out of training; nothing needs doing. To use them, open "
-            "them in a picture program and save them again as JPEG or PNG.")
+        return ("Nothing needs doing: the app split your pictures itself and kept each group on "
+                "one side, so the model is never checked on a near-copy of a training picture.")
+    return ("Nothing needs doing: these files are left out. To use them, open them in a "
+            "picture program and save them again as JPEG or PNG.")
 
 
 class _Tile(QWidget):
