@@ -10,12 +10,18 @@ SYMBOLS = {"warning": "\u26a0", "error": "\u2716", "ok": "\u2713", "info": "\u21
 LINK = "Show the pictures"
 
 
-def items_from_report(report: dict) -> list[tuple[str, str, dict | None]]:
+def items_from_report(report: dict, left_out=frozenset()) -> list[tuple[str, str, dict | None]]:
     """The findings of a scan's report: its warnings (those about pictures with their record),
-    then the notes about pictures that need nothing done ("info")."""
+    then the notes about pictures that need nothing done ("info"). A warning whose copies
+    are all `left_out` (relative paths the person excluded) says so and becomes an "ok"."""
     records = {record["text"]: record for record in report.get("picture_warnings", [])}
-    items = [("error" if records.get(text, {}).get("kind") == "unreadable" else "warning",
-              text, records.get(text)) for text in report.get("warnings", [])]
+    items = []
+    for text in report.get("warnings", []):
+        record = records.get(text)
+        level = "error" if (record or {}).get("kind") == "unreadable" else "warning"
+        if record and record["exclude"] and set(record["exclude"]) <= set(left_out):
+            level, text = "ok", f"{text} Done: the app leaves these copies out of training."
+        items.append((level, text, record))
     if not items:
         items.append(("ok", "No problems found: every picture could be read, the classes are "
                             "balanced and no picture is in two places.", None))

@@ -14,10 +14,11 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit,
 
 from gui.qt_card import QtCard
 from gui.qt_checks_list import QtChecksList, items_from_report
-from gui.qt_class_chart import SPLIT_COLORS, SPLIT_NAMES, QtClassChart
+from gui.qt_class_chart import QtClassChart
 from gui.qt_empty_state import QtEmptyState
 from gui.qt_data_jobs import load_thumbnails, make_demo, scan_folder
-from gui.qt_data_views import QtLoadingView, QtStatTile, recommended_size
+from gui.qt_data_views import (QtLoadingView, QtStatTile, chart_legend_html, class_caption,
+                                recommended_size)
 from gui.qt_progress_listener import QtProgressListener
 from gui.qt_recent_projects import QtRecentProjectsMenu, gone_note
 from gui.qt_project_state import ProjectState
@@ -156,7 +157,7 @@ class QtDataPage(QtStepPage):
         middle = QHBoxLayout()
         middle.setSpacing(12)
         chart_card = QtCard("Pictures per class")
-        chart_card.set_note(self.chart_legend_html())
+        chart_card.set_note(chart_legend_html())
         self._chart_card = chart_card
         self.chart = QtClassChart()
         chart_card.body.addWidget(self.chart, 1)
@@ -297,7 +298,7 @@ class QtDataPage(QtStepPage):
             self.size_tile.value.setText("\u2013")
         self.input_tile.value.setText(f"{recommended_size(size)} px" if size else "\u2013")
         self.chart.set_counts(splits, classes)
-        self._chart_card.set_note(self.chart_legend_html([s for s in ("train", "validation", "test")
+        self._chart_card.set_note(chart_legend_html([s for s in ("train", "validation", "test")
                                                           if splits.get(s)]))
         self.chart.setMinimumHeight(min(320, 60 + 26 * len(classes)))
         fixed = report["layout"] == "split"
@@ -307,36 +308,34 @@ class QtDataPage(QtStepPage):
         self.split_slider.setVisible(not fixed)
         self.split_value.setVisible(not fixed)
         self._show_checks(report)
-        self.strips.set_classes({name: self._class_caption(name, splits, totals[name])
+        self.strips.set_classes({name: class_caption(name, splits, totals[name])
                                  for name in classes})
         self.strips.setMinimumHeight(min(len(classes), 2) * (THUMBNAIL_SIZE + 14))
         layout_words = LAYOUT_WORDS.get(report["layout"], report["layout"])
         self.subtitle_label.setText(f"{report['root']} \u2014 organised as {layout_words}.")
 
-    @staticmethod
-    def chart_legend_html(splits=("train", "validation")) -> str:
-        return "&nbsp;&nbsp;&nbsp;".join(
-            f'<span style="color:{SPLIT_COLORS[s]}">\u25A0</span> {SPLIT_NAMES[s]}' for s in splits)
-
-    @staticmethod
-    def _class_caption(name: str, splits: dict, total: int) -> str:
-        parts = [f"{splits[s].get(name, 0)} {word}" for s, word in
-                 (("train", "train"), ("validation", "val"), ("test", "test")) if s in splits]
-        return f"{total} pictures" + (f" ({', '.join(parts)})" if len(parts) > 1 else "")
-
     def _show_checks(self, report: dict) -> None:
-        self.checks_list.set_items(items_from_report(report))
+        from core.data.review import ReviewStore
+        from core.models.weights_store import settings_dir
+
+        self._report = report
+        left_out = set(ReviewStore(report["root"], settings_dir()).excluded())
+        self.checks_list.set_items(items_from_report(report, left_out))
 
     @Slot(dict)
     def _on_pictures_requested(self, record: dict) -> None:
-        if self._state.scan is not None:
-            self.pictures_dialog = open_warning_pictures(self, self._state.scan, self._runner,
-                                                         record)
-            self.pictures_dialog.destroyed.connect(self._on_pictures_closed)
+        if self._state.scan is None:
+            return
+        if self.pictures_dialog is not None:  # one warning's pictures at a time
+            self.pictures_dialog.close()
+        dialog = open_warning_pictures(self, self._state.scan, self._runner, record)
+        dialog.destroyed.connect(lambda *_: self._forget_dialog(dialog))
+        dialog.decisionsChanged.connect(lambda: self._show_checks(self._report))
+        self.pictures_dialog = dialog
 
-    @Slot()
-    def _on_pictures_closed(self) -> None:
-        self.pictures_dialog = None
+    def _forget_dialog(self, dialog) -> None:
+        if self.pictures_dialog is dialog:
+            self.pictures_dialog = None
 
     # -- validation split -----------------------------------------------------------------
     def _update_split_label(self) -> None:

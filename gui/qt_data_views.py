@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from gui.qt_card import QtCard
+from gui.qt_class_chart import SPLIT_COLORS, SPLIT_NAMES
 
 
 class QtStatTile(QWidget):
@@ -66,3 +67,16 @@ class QtLoadingView(QtCard):
         layout.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(1)
         self.body.addLayout(layout)
+
+
+def chart_legend_html(splits=("train", "validation")) -> str:
+    """The class chart's legend: a coloured square and the name of each split."""
+    return "&nbsp;&nbsp;&nbsp;".join(
+        f'<span style="color:{SPLIT_COLORS[s]}">\u25A0</span> {SPLIT_NAMES[s]}' for s in splits)
+
+
+def class_caption(name: str, splits: dict, total: int) -> str:
+    """"60 pictures (48 train, 12 val)": a class's pictures under its examples."""
+    parts = [f"{splits[s].get(name, 0)} {word}" for s, word in
+             (("train", "train"), ("validation", "val"), ("test", "test")) if s in splits]
+    return f"{total} pictures" + (f" ({', '.join(parts)})" if len(parts) > 1 else "")

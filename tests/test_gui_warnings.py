@@ -100,6 +100,8 @@ def test_own_split_leak_names_the_files_and_leaves_training_copies_out(make_wind
     assert store.excluded() == [os.path.relpath(leaked, data).replace(os.sep, "/")]
     assert not button.isEnabled() and "Left out of training: 1 picture" in dialog.status.text()
     assert tree_digest(data) == before
+    row = page.checks_list.rows[_row(page, "leakage")]  # the Data step says it is done
+    assert row.level == "ok" and "Done: the app leaves these copies out" in row.plain
     from core.data.review import apply_review
 
     scan, _ = apply_review(window.state.scan, settings_dir())
