@@ -70,10 +70,10 @@ def duplicate_records(duplicates: dict, readable, assignment) -> list[dict]:
         copies = sum(len(group) - 1 for group in within)
         verb = "is an exact copy" if copies == 1 else "are exact copies"
         yours = all(folder_split.get(group[0]) for group in within)
-        advice = ("They are kept, but count more than once in training." if yours else
+        advice = ("They are kept, and each copy counts as one more picture." if yours else
                   "The app keeps copies together on one side of the split, so they cannot "
-                  "make validation look better; they only count more than once in training. "
-                  "Nothing needs doing.")
+                  "make validation look better; they only count more than once. Nothing "
+                  "needs doing.")
         text = (f"{_count(copies, 'image')} {verb} of other images in the same split "
                 f"({_count(len(within), 'group')}, e.g. {' and '.join(within[0][:2])}). "
                 + advice)
