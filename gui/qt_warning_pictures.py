@@ -21,6 +21,7 @@ from gui.qt_review_jobs import Suspect, load_review_pictures
 
 PICTURE_SIZE = 120
 MAX_GROUPS = 40  # groups shown at once; the rest are counted
+MAX_TILES = 48  # pictures shown of one group (a folder of 500 unreadable files, say)
 SPLIT_WORDS = {"train": "training", "validation": "validation", "test": "test"}
 
 TITLES = {
@@ -187,11 +188,14 @@ class QtWarningPicturesDialog(QDialog):
         grid.setHorizontalSpacing(10)
         reasons = self.record.get("reasons") or {}
         columns = 6
-        for index, path in enumerate(group):
-            rel = self.record["groups"][self.groups.index(group)][index]
+        rels = self.record["groups"][self.groups.index(group)]
+        for index, (path, rel) in enumerate(zip(group[:MAX_TILES], rels)):
             tile = _Tile(path, self.where(path), Path(path).name, reasons.get(rel, ""))
             self.tiles[path] = tile
             grid.addWidget(tile, index // columns, index % columns)
+        if len(group) > MAX_TILES:
+            more = QLabel(f"\u2026and {len(group) - MAX_TILES} more.")
+            grid.addWidget(more, MAX_TILES // columns + 1, 0, 1, columns)
         grid.setColumnStretch(columns, 1)
         return row
 

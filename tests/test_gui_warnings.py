@@ -108,3 +108,20 @@ def test_own_split_leak_names_the_files_and_leaves_training_copies_out(make_wind
     assert str(leaked) not in [s.path for s in scan.samples("train")]  # training leaves it out
     assert str(data / "validation/circle/seen_before.png") in [s.path for s in
                                                                scan.samples("validation")]
+
+
+def test_a_long_list_of_unreadable_files_is_shown_in_part(qtbot, tmp_path):
+    """Hundreds of unreadable files: the window shows the first ones and counts the rest."""
+    from core.data.picture_warnings import unreadable_record
+    from core.data.samples import DatasetScan
+    from gui.qt_warning_pictures import MAX_TILES, QtWarningPicturesDialog
+
+    files = [(f"cats/broken_{index:03d}.jpg", "file is empty") for index in range(300)]
+    record = unreadable_record(files)[0]
+    scan = DatasetScan(root=str(tmp_path), layout="class_folders", classes=["cats", "dogs"],
+                       splits={"train": []})
+    dialog = QtWarningPicturesDialog(record, scan, tmp_path / "settings")
+    qtbot.addWidget(dialog)
+    assert len(dialog.tiles) == MAX_TILES
+    assert "300 files could not be read" in dialog.finding.text()
+    assert not dialog.exclude_button.isVisibleTo(dialog) and not dialog.review_button.isVisibleTo(dialog)
