@@ -196,3 +196,34 @@ def test_resume_refuses_when_a_marked_picture_it_trained_on_is_gone(data, outsid
     with pytest.raises(TrainingError, match="no longer in the app's settings folder"):
         resume_training(tmp_path / "run", epochs=2)
 
+
+
+def test_the_command_line_marks_lists_and_undoes(data, outside, settings, capsys):
+    from core.cli import main
+
+    before = tree_digest(data), tree_digest(outside[0].parent)
+    cat = data / "cats" / "cats_000.png"
+    assert main(["review", str(data), "--mark", str(outside[0]), str(cat), "--as", "dogs",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [item["action"] for item in report["done"]] == ["add", "relabel"]
+    assert report["next_training"]["num_added"] == 1
+    assert ReviewStore(data, settings).decision(outside[0])["label"] == "dogs"
+
+    assert main(["review", str(data), "--undo"]) == 0  # takes back the move of the cat
+    out = capsys.readouterr().out
+    assert "Took back the decision about cats/cats_000.png" in out
+    assert "photo_0.png as dogs" in out and "the next training gets 1 added picture" in out
+    assert ReviewStore(data, settings).decision(cat) is None
+
+    for argv, words in ((["--mark", str(outside[1])], "needs --as CLASS"),
+                        (["--mark", str(outside[1]), "--as", "birds"], "not one of the "
+                                                                      "dataset's classes"),
+                        (["--exclude", str(outside[1])], "not inside the dataset")):
+        assert main(["review", str(data), *argv]) == 2
+        errors = [line for line in capsys.readouterr().err.splitlines()
+                  if line.startswith("error: ")]  # the rest is the scan's progress
+        assert len(errors) == 1 and words in errors[0]
+    assert ReviewStore(data, settings).counts() == {"keep": 0, "exclude": 0, "relabel": 0,
+                                                    "add": 1}
+    assert (tree_digest(data), tree_digest(outside[0].parent)) == before

@@ -87,12 +87,13 @@ class ReviewStore:
 
     def relative(self, path: str | os.PathLike) -> str:
         """`path` (absolute, or relative to the root) as the key decisions use."""
-        path = os.fspath(path)
+        given = path = os.fspath(path)
         if os.path.isabs(path):
             path = os.path.relpath(path, self._lexical_root(path))
         rel = path.replace(os.sep, "/")
         if rel.startswith("../") or rel == "..":
-            raise ConfigError(f"{path} is not inside the dataset {self.root}.")
+            raise ConfigError(f"{given} is not inside the dataset {self.root}; only its own "
+                              "pictures can be excluded or moved to another class.")
         return rel
 
     def inside(self, path: str | os.PathLike) -> bool:
