@@ -284,9 +284,7 @@ class QtReviewDialog(QDialog):
         self.undo_button.setEnabled(bool(self.store.history))
         if self.findings is None:
             return
-        counts = {action: 0 for action in ("keep", "exclude", "relabel")}
-        for decision in self.store.decisions.values():
-            counts[decision["action"]] += 1
+        counts = self.store.counts()  # also "add": pictures marked on the Predict step
         issues = sum(s.suggested is not None for s in self.findings.suspects)
         odd = len(self.findings.suspects) - issues
         shown = min(len(self.findings.suspects), MAX_SUSPECTS)
