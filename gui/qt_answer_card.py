@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QLabel
 from core.inference.confidence import is_unsure
 from gui.qt_card import QtCard
 from gui.qt_class_bars import QtClassBars
-from gui.qt_mark_bar import QtMarkBar
 
 PROMPT = "Select a picture to see its answer."
 
@@ -49,8 +48,6 @@ class QtAnswerCard(QtCard):
         self.body.addWidget(self.prediction_label)
         self.body.addWidget(self.confidence_label)
         self.body.addWidget(self.class_bars)
-        self.mark_bar = QtMarkBar()  # "Right" / "Wrong: this is a ..." (issue 16)
-        self.body.addWidget(self.mark_bar)
         self.body.addStretch(1)
         self.heat_legend = QLabel(
             "Heatmap colours: <span style='color:#dc2626'><b>red</b></span> areas mattered most "

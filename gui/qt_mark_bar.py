@@ -6,8 +6,7 @@ It only shows and asks; `QtMarking` (gui/qt_marking.py) records the marks.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 HINT = "Marked pictures join your training pictures for the next run; your folders stay as they are."
 
@@ -18,22 +17,25 @@ class QtMarkBar(QWidget):
     marked = Signal(str)
     undoRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
+        """`title`: a question above the buttons ("" for none)."""
         super().__init__(parent)
         self.setObjectName("markBar")
         self._predicted: str | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
+        if title:
+            heading = QLabel(title)
+            heading.setStyleSheet("font-weight: 600;")
+            layout.addWidget(heading)
         row = QHBoxLayout()
         row.setSpacing(6)
         self.right_button = QPushButton("Right")
         self.right_button.setObjectName("markRightButton")
         self.right_button.clicked.connect(self._on_right_clicked)
-        self.wrong_button = QToolButton()
+        self.wrong_button = QPushButton("Wrong: this is a\u2026")
         self.wrong_button.setObjectName("markWrongButton")
-        self.wrong_button.setText("Wrong: this is a\u2026")
-        self.wrong_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.wrong_button.setToolTip("Say which class the picture really is.")
         self.menu = QMenu(self.wrong_button)
         self.menu.triggered.connect(lambda action: self.marked.emit(action.data()))
@@ -45,12 +47,13 @@ class QtMarkBar(QWidget):
         row.addWidget(self.right_button)
         row.addWidget(self.wrong_button)
         row.addWidget(self.undo_button)
-        row.addStretch(1)
         layout.addLayout(row)
         self.state_label = QLabel()
         self.state_label.setObjectName("markState")
         self.state_label.setWordWrap(True)
+        row.addStretch(1)
         layout.addWidget(self.state_label)
+        layout.addStretch(1)
         self.set_target(None, [], None, False, "Select a picture to mark its answer.")
 
     def set_target(self, predicted: str | None, classes: list[str], mark: str | None,

@@ -85,11 +85,17 @@ def training_note(summary: dict) -> str:
     held = len((summary or {}).get("held_back") or [])
     if not added and not held:
         return ""
-    text = (f"{added} picture(s) you marked will join the training (as training pictures only, "
-            "never as check pictures, so the score stays honest)." if added else "")
+    text = ""
+    if added == 1:
+        text = ("1 picture you marked will join the training (as a training picture only, never "
+                "as a check picture, so the score stays honest).")
+    elif added:
+        text = (f"{added} pictures you marked will join the training (as training pictures "
+                "only, never as check pictures, so the score stays honest).")
     if held:
-        text += (f" {held} marked picture(s) are left out: they are (nearly) the same as "
-                 "pictures already in your folder.")
+        text += (f" {held} marked picture{'s are' if held > 1 else ' is'} left out: "
+                 f"{'they are' if held > 1 else 'it is'} (nearly) the same as a picture "
+                 "already in your folder.")
     return text.strip()
 
 

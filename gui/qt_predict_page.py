@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QTabWidget, QVBoxLayout, QWidget
 
 from gui.qt_answer_card import QtAnswerCard
 from gui.qt_drop_area import QtDropArea
+from gui.qt_mark_bar import QtMarkBar
 from gui.qt_marking import NEEDS_DATA, QtMarking
 from gui.qt_picture_card import QtPictureCard
 from gui.qt_predict_evaluation import PredictEvaluation
@@ -98,8 +99,6 @@ class QtPredictPage(PredictEvaluation, PredictSaving, QtStepPage):
         self.prediction_label = answer_card.prediction_label
         self.confidence_label = answer_card.confidence_label
         self.class_bars = answer_card.class_bars
-        answer_card.mark_bar.marked.connect(self._on_mark_chosen)
-        answer_card.mark_bar.undoRequested.connect(self.marking.undo)
         side.addWidget(answer_card, 1)
         self.drop_area = QtDropArea("Drop pictures or folders here to classify them.")
         self.drop_area.setObjectName("predictDropArea")
@@ -107,12 +106,20 @@ class QtPredictPage(PredictEvaluation, PredictSaving, QtStepPage):
         side.addWidget(self.drop_area)
         row.addLayout(side, 2)
         layout.addLayout(row, 1)
-
         self.gallery = QtPredictionGallery()
         self.gallery.itemChosen.connect(self.select)
         self.gallery.rowReady.connect(self._on_row_ready)
         self.gallery.allAdded.connect(self._on_all_added)
-        layout.addWidget(self.gallery)
+        self.mark_bar = QtMarkBar("Is the answer right?")  # beside the strip: no height taken
+        self.mark_bar.setMaximumWidth(380)
+        self.mark_bar.marked.connect(self._on_mark_chosen)
+        self.mark_bar.undoRequested.connect(self.marking.undo)
+        self.mark_bar.hide()  # until a picture is shown
+        strip = QHBoxLayout()
+        strip.setSpacing(12)
+        strip.addWidget(self.gallery, 1)
+        strip.addWidget(self.mark_bar)
+        layout.addLayout(strip)
         return tab
 
     # -- public API ------------------------------------------------------------------------
@@ -333,7 +340,8 @@ class QtPredictPage(PredictEvaluation, PredictSaving, QtStepPage):
 
     def _show_mark(self) -> None:
         result = self.current_result()
-        bar, marking = self.answer_card.mark_bar, self.marking
+        bar, marking = self.mark_bar, self.marking
+        bar.setVisible(result is not None)
         if result is None or result.get("error"):
             bar.set_target(None, [], None, marking.marks.can_undo,
                            "Select a picture to mark its answer.")
@@ -385,3 +393,4 @@ class QtPredictPage(PredictEvaluation, PredictSaving, QtStepPage):
         self.answer_card.reset()
         self.cam_view.set_pictures(None)
         self.method_label.setText("")
+        self._show_mark()

@@ -134,6 +134,7 @@ class ReviewStore:
         return self._record(self.relative(path), decision)
 
     def _record(self, key: str, decision: dict) -> dict:
+        self.load()  # what another window (or the command line) decided meanwhile is kept
         self.history.append({"path": key, "before": self.decisions.get(key)})
         self.decisions[key] = decision
         self.save()
@@ -207,6 +208,7 @@ class ReviewStore:
     def undo(self) -> str | None:
         """Take back the last decision (restoring what was decided before it) and save.
         Returns the picture's relative path, or None when there is nothing to undo."""
+        self.load()
         if not self.history:
             return None
         last = self.history.pop()
