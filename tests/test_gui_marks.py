@@ -10,6 +10,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from core.data.review import ReviewStore
+from gui_fit import cut_texts
 from test_gui_support import (child, drop_paths, load_dataset, make_window, shapes,  # noqa: F401
                               trained_run)
 from test_review import tree_digest
@@ -72,6 +73,10 @@ def test_mark_a_prediction_wrong_see_it_counted_for_training_and_undo(
     assert decision["action"] == "add" and decision["label"] == other
     assert Path(decision["file"]).read_bytes() == outside.read_bytes()
     _save_png(window, "predict_marked.png", tmp_path)
+    window.resize(1024, 640)  # a small laptop: the marks and their sentence are not cut
+    qtbot.wait(120)
+    # (the answer card's own sentences are squeezed at this size with or without the marks)
+    assert [problem for problem in cut_texts(window) if "'mark" in problem] == []
     window.show_step(2)
     _save_png(window, "train_marked.png", tmp_path)
     window.show_step(3)
