@@ -167,6 +167,15 @@ def test_the_next_run_trains_on_marked_pictures_and_records_them(data, outside, 
     assert splits["validation"] == plain["validation"]
     assert any("added 2 picture(s) you marked" in line for line in logs)
 
+    # Evaluating on a folder holding a marked picture says the run has seen it.
+    from core.inference.evaluation import evaluate_run
+
+    elsewhere = tmp_path / "new_photos"
+    (elsewhere / "dogs").mkdir(parents=True)
+    (elsewhere / "dogs" / "again.png").write_bytes(outside[0].read_bytes())
+    write_noise(elsewhere / "cats" / "fresh.png", 900)
+    assert evaluate_run(tmp_path / "runs" / "marked", elsewhere)["seen"]["count"] == 1
+
     # Resuming goes on with the decisions the run recorded, not the ones made since.
     from core.training.resume import resume_training
 
