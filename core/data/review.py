@@ -125,7 +125,6 @@ class ReviewStore:
         if action == "relabel" and (not label or (classes is not None and label not in classes)):
             raise ConfigError(f"A picture can be moved to one of the dataset's classes "
                               f"({', '.join(classes or [])}); received {label!r}.")
-        rel = self.relative(path)
         if action == "add":
             raise ConfigError("Pictures from outside the dataset are added with "
                               "ReviewStore.mark(scan, picture, label).")
@@ -207,7 +206,8 @@ class ReviewStore:
 
     def undo(self) -> str | None:
         """Take back the last decision (restoring what was decided before it) and save.
-        Returns the picture's relative path, or None when there is nothing to undo."""
+        Returns the decision's key (the picture's relative path, or "added:<digest>" for a
+        picture from elsewhere), or None when there is nothing to undo."""
         self.load()
         if not self.history:
             return None
