@@ -56,6 +56,18 @@ class QtAnswerCard(QtCard):
         self.heat_legend.setWordWrap(True)
         self.body.addWidget(self.heat_legend)
 
+    def _keep_sentences_whole(self) -> None:
+        """Wrapped sentences ask for the height their lines need at the card's width, so a
+        small window scrolls the page instead of squeezing them (Qt's minimum size of a box
+        layout ignores how many lines a wrapped label needs)."""
+        for label in (self.prediction_label, self.confidence_label, self.heat_legend):
+            if label.width() > 0:
+                label.setMinimumHeight(label.heightForWidth(label.width()))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._keep_sentences_whole()
+
     def show_result(self, result: dict, num_classes: int) -> None:
         name = Path(result["path"]).name
         headline, sure, unsure = answer_words(result, num_classes)
@@ -66,6 +78,7 @@ class QtAnswerCard(QtCard):
         self.confidence_label.setText(f"{sure} \u00b7 {name}")
         self.confidence_label.setToolTip(result["path"])
         self.class_bars.set_top(result.get("top") or [])
+        self._keep_sentences_whole()
 
     def show_unreadable(self, name: str, error: str) -> None:
         self.prediction_label.setText("Could not read")

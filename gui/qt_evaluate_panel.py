@@ -2,6 +2,8 @@
 
 The panel renders an `evaluate_run` report. Clicking a cell of the matrix lists those
 pictures; double-clicking a picture asks to open it in the prediction view (with heatmap).
+Under the mistakes, the person can say what the selected picture really is (`QtMarkBar`; the
+page records it with gui/qt_marking.py).
 """
 from __future__ import annotations
 
@@ -16,23 +18,31 @@ from gui.qt_card import QtCard
 from gui.qt_confusion_matrix import QtConfusionMatrix
 from gui.qt_empty_state import QtEmptyState
 from gui.qt_gallery import QtGallery
+from gui.qt_mark_bar import QtMarkBar
+from gui.qt_marking import mark_words
 
 
 class QtEvaluatePanel(QWidget):
     """Signals: evaluateRequested(folder), cancelRequested(), pictureOpened(path),
-    thumbnailsWanted(list of paths)."""
+    thumbnailsWanted(list of paths), markRequested(path, class), undoRequested()."""
 
     evaluateRequested = Signal(str)
     cancelRequested = Signal()
     pictureOpened = Signal(str)
     thumbnailsWanted = Signal(list)
     exportRequested = Signal(str)  # a .csv path for the results
+    markRequested = Signal(str, str)  # picture, the class the person says it is
+    undoRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._report: dict | None = None
         self._shown: list[dict] = []
         self._default_folder = ""
+        self._label_of = lambda path: None  # the class the person marked a picture as
+        self._classes: list[str] = []
+        self._can_undo = False
+        self._mark_reason = ""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.setSpacing(10)
@@ -126,8 +136,13 @@ class QtEvaluatePanel(QWidget):
         self.gallery.setAccessibleName("Misclassified pictures")
         self.gallery.setToolTip("Double-click a picture to see where the model looked.")
         self.gallery.itemOpened.connect(self._on_gallery_opened)
+        self.gallery.itemChosen.connect(lambda row: self._show_mark())
+        self.mark_bar = QtMarkBar()
+        self.mark_bar.marked.connect(self._on_marked)
+        self.mark_bar.undoRequested.connect(self.undoRequested)
         gallery_card.body.addWidget(self.gallery_note)
         gallery_card.body.addWidget(self.gallery, 1)
+        gallery_card.body.addWidget(self.mark_bar)
         row.addWidget(gallery_card, 1)
         return view
 
@@ -205,19 +220,58 @@ class QtEvaluatePanel(QWidget):
     def shown_items(self) -> list[dict]:
         return list(self._shown)
 
+    def show_marks(self, label_of, classes: list[str], can_undo: bool, reason: str) -> None:
+        """The person's marks changed: `label_of(path)` gives the class they said a picture
+        is; `classes`: the dataset's; `reason`: why marking is not possible ("" when it is)."""
+        self._label_of, self._classes = label_of, list(classes)
+        self._can_undo, self._mark_reason = can_undo, reason
+        for row, item in enumerate(self._shown):
+            entry = self.gallery.item(row)
+            if entry is not None:
+                entry.setText(self._caption(item))
+        self._show_mark()
+
+    def selected_item(self) -> dict | None:
+        row = self.gallery.currentRow()
+        return self._shown[row] if 0 <= row < len(self._shown) else None
+
     # -- internals -------------------------------------------------------------------------
     def _show_items(self, items: list[dict], note: str) -> None:
         self._shown = list(items)
         self.gallery.clear()
         self.gallery_note.setText(note)
         for item in self._shown:
-            caption = f"is {item['true']}\nsaid {item['predicted']}\n{item['probability']:.0%} sure"
+            caption = self._caption(item)
             tooltip = (f"{item['path']}\nReally \u201c{item['true']}\u201d, the model said "
                        f"\u201c{item['predicted']}\u201d ({item['probability']:.0%} sure).\n"
                        "Double-click to see where it looked.")
             self.gallery.add_entry(caption, tooltip, warning=False)
         if self._shown:
             self.thumbnailsWanted.emit([item["path"] for item in self._shown])
+        self._show_mark()
+
+    def _caption(self, item: dict) -> str:
+        mark = mark_words(self._label_of(item["path"]), item["predicted"])
+        return (f"is {item['true']}\nsaid {item['predicted']}\n"
+                + (mark or f"{item['probability']:.0%} sure"))
+
+    def _show_mark(self) -> None:
+        item = self.selected_item()
+        if item is None:
+            self.mark_bar.set_target(None, [], None, self._can_undo,
+                                     "Click a picture to say whether the model or its folder "
+                                     "is right." if self._shown else "")
+            self.mark_bar.setVisible(bool(self._shown))
+            return
+        self.mark_bar.setVisible(True)
+        self.mark_bar.set_target(item["predicted"], self._classes, self._label_of(item["path"]),
+                                 self._can_undo, self._mark_reason)
+
+    @Slot(str)
+    def _on_marked(self, label: str) -> None:
+        item = self.selected_item()
+        if item is not None:
+            self.markRequested.emit(item["path"], label)
 
     @Slot(int, int)
     def _on_cell_chosen(self, row: int, column: int) -> None:

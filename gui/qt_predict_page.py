@@ -1,28 +1,29 @@
 """Step 4, Predict: drop pictures, see the answer, how sure the model is and where it looked.
 
 The "Try pictures" tab classifies dropped or opened pictures and folders (a gallery holds
-them all); the selected one is shown with its top classes and its CAM / Grad-CAM heatmap
-(original, heatmap or blend, with an opacity slider). The "Measure accuracy on a folder" tab evaluates
-the model on a labelled folder. Every model job runs on the runner's "model" lane.
+them all, gui/qt_prediction_gallery.py); the selected one is shown with its top classes and its
+CAM / Grad-CAM heatmap (original, heatmap or blend, with an opacity slider), and the person
+can mark the answer right or wrong (gui/qt_marking.py). The "Measure accuracy on a folder" tab
+evaluates the model on a labelled folder (gui/qt_predict_evaluation.py); the footer saves
+(gui/qt_predict_saving.py). Every model job runs on the runner's "model" lane.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal, Slot
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QTabWidget, QVBoxLayout, QWidget
 
-from gui.qt_answer_card import QtAnswerCard, gallery_caption
-from gui.qt_cam_view import HEATMAP, ORIGINAL
+from gui.qt_answer_card import QtAnswerCard
 from gui.qt_drop_area import QtDropArea
-from gui.qt_elided_label import QtElidedLabel
-from gui.qt_evaluate_panel import QtEvaluatePanel
-from gui.qt_gallery import QtGallery
+from gui.qt_mark_bar import QtMarkBar
+from gui.qt_marking import NEEDS_DATA, QtMarking
 from gui.qt_picture_card import QtPictureCard
-from gui.qt_prediction_jobs import (ModelSlot, evaluate_folder, explain_file, export_csv,
-                                    export_evaluation, load_predictor, load_thumbnails,
-                                    predict_files, restore_run_outputs, save_annotated)
+from gui.qt_predict_evaluation import PredictEvaluation
+from gui.qt_predict_saving import PredictSaving
+from gui.qt_prediction_gallery import QtPredictionGallery
+from gui.qt_prediction_jobs import ModelSlot, explain_file, load_predictor, predict_files, \
+    restore_run_outputs
 from gui.qt_progress_listener import QtProgressListener
 from gui.qt_project_state import ProjectState
 from gui.qt_step_page import QtStepPage
@@ -31,10 +32,7 @@ from gui.qt_workers import QtWorkerRunner
 METHOD_WORDS = {"cam": "read from the last layer", "gradcam": "worked out from the answer"}
 
 
-GALLERY_CHUNK = 50  # results added to the gallery per event-loop turn
-
-
-class QtPredictPage(QtStepPage):
+class QtPredictPage(PredictEvaluation, PredictSaving, QtStepPage):
     """The Predict step. `add_paths(paths)` classifies pictures or folders.
 
     Signals:
@@ -50,20 +48,18 @@ class QtPredictPage(QtStepPage):
                          "and where it looked. Or check it on a whole labelled folder.", "", parent)
         self._state = state
         self._runner = runner
-        self._pending: list = []  # (result, thumbnail) pairs not yet in the gallery
-        self._adding = False
-        self._select_after: int | None = None
         self._slot = ModelSlot()
         self._model_ready = False
         self._model_loading = False
         self._model_requested = False
-        self._results: list[dict] = []
         self._heat_cache: dict[str, dict] = {}
         self._current = -1
         self._explain_pending: int | None = None
         self._explaining = False
         self._evaluate_job = None
         self._warned_run = ""
+        self.marking = QtMarking(state, runner, self, self)  # "right" / "wrong: this is a ..."
+        self.marking.changed.connect(self._on_marks_changed)
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("predictTabs")
@@ -72,29 +68,7 @@ class QtPredictPage(QtStepPage):
         self.tabs.setTabToolTip(0, "Classify single pictures and see where the model looked.")
         self.tabs.setTabToolTip(1, "Measure accuracy on a folder of labelled pictures.")
         self.body.addWidget(self.tabs, 1)
-
-        self.model_label = QtElidedLabel()
-        self.model_label.setObjectName("footerNote")
-        self.footer.insertWidget(0, self.model_label, 1)
-        self.save_button = QPushButton("Save annotated pictures\u2026")
-        self.save_button.setObjectName("saveAnnotatedButton")
-        self.save_button.setToolTip("Save every classified picture with its label written on it "
-                                    "(and the heatmap, as shown).")
-        self.save_button.clicked.connect(self._on_save_clicked)
-        self.export_button = QPushButton("Export CSV\u2026")
-        self.export_button.setObjectName("exportCsvButton")
-        self.export_button.setToolTip("Save all predictions as a table (opens in any spreadsheet).")
-        self.export_button.clicked.connect(self._on_export_clicked)
-        self.export_model_button = QPushButton("Export model\u2026")
-        self.export_model_button.setObjectName("exportModelButton")
-        self.export_model_button.setToolTip("Save the model for a phone app, a web page, a "
-                                            "Raspberry Pi or a script (TFLite, ONNX, "
-                                            "SavedModel).")
-        self.export_model_button.clicked.connect(self._on_export_model_clicked)
-        self.footer.addWidget(self.save_button)
-        self.footer.addWidget(self.export_button)
-        self.footer.addWidget(self.export_model_button)
-        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self._build_footer()
 
         state.runChanged.connect(self._on_run_changed)
         state.datasetChanged.connect(self._on_dataset_changed)
@@ -132,25 +106,27 @@ class QtPredictPage(QtStepPage):
         side.addWidget(self.drop_area)
         row.addLayout(side, 2)
         layout.addLayout(row, 1)
-
-        self.gallery = QtGallery("strip")
-        self.gallery.setObjectName("predictionGallery")
-        self.gallery.setAccessibleName("Classified pictures")
-        self.gallery.setToolTip("Every picture you classified. Click one to look at it.")
+        self.gallery = QtPredictionGallery()
         self.gallery.itemChosen.connect(self.select)
-        layout.addWidget(self.gallery)
+        self.gallery.rowReady.connect(self._on_row_ready)
+        self.gallery.allAdded.connect(self._on_all_added)
+        self.mark_bar = QtMarkBar("Is the answer right?")  # beside the strip: no height taken
+        self.mark_bar.setMaximumWidth(380)
+        self.mark_bar.marked.connect(self._on_mark_chosen)
+        self.mark_bar.undoRequested.connect(self.marking.undo)
+        self.mark_bar.hide()  # until a picture is shown
+        strip = QHBoxLayout()
+        strip.setSpacing(12)
+        strip.addWidget(self.gallery, 1)
+        strip.addWidget(self.mark_bar)
+        layout.addLayout(strip)
         return tab
 
-    def _build_evaluate_tab(self) -> QWidget:
-        self.evaluate_panel = QtEvaluatePanel()
-        self.evaluate_panel.evaluateRequested.connect(self.evaluate)
-        self.evaluate_panel.cancelRequested.connect(self._on_evaluate_cancel)
-        self.evaluate_panel.pictureOpened.connect(self._on_evaluation_picture_opened)
-        self.evaluate_panel.thumbnailsWanted.connect(self._on_thumbnails_wanted)
-        self.evaluate_panel.exportRequested.connect(self.export_evaluation)
-        return self.evaluate_panel
-
     # -- public API ------------------------------------------------------------------------
+    @property
+    def _results(self) -> list[dict]:
+        return self.gallery.results
+
     def num_predictions(self) -> int:
         return len(self._results)
 
@@ -202,8 +178,10 @@ class QtPredictPage(QtStepPage):
             self.cam_view.set_message(f"{name} could not be read: {result['error']}")
             self.picture_stack.setCurrentWidget(self.cam_view)
             self.method_label.setText("")
+            self._show_mark()
             return
         self.answer_card.show_result(result, self._num_classes())
+        self._show_mark()
         self.picture_stack.setCurrentWidget(self.cam_view)
         cached = self._heat_cache.get(result["path"])
         if cached is not None:
@@ -213,42 +191,18 @@ class QtPredictPage(QtStepPage):
             self._explain_pending = row
             # While a big drop is still filling the gallery, the heatmap waits: its Python-heavy
             # TensorFlow work on a worker thread would contend for the GIL with every chunk.
-            if not self._explaining and not self._adding:
+            if not self._explaining and not self.gallery.adding:
                 self._submit_explain()
-
-    @Slot(str)
-    def evaluate(self, folder: str) -> None:
-        """Evaluate the current model on a labelled folder."""
-        run = self._state.run
-        if run is None:
-            self.notify("There is no model to evaluate yet: train one in step 3 or open a past run.",
-                        "warning")
-            return
-        if not Path(folder).is_dir():
-            self.notify(f"\u201c{folder}\u201d is not a folder on this computer.", "warning")
-            return
-        self.tabs.setCurrentIndex(1)
-        self._ensure_model()
-        self.evaluate_panel.folder_edit.setText(folder)
-        listener = QtProgressListener(self)
-        listener.step.connect(self.evaluate_panel.set_progress)
-        self.evaluate_panel.set_busy(True)
-        self._evaluate_job = self._runner.submit(
-            "model", evaluate_folder, self._slot, run, folder, listener=listener,
-            doing="evaluating the model", cancellable=True, on_result=self._on_evaluated,
-            on_error=self.notify_error, on_done=lambda: self.evaluate_panel.set_busy(False))
 
     # -- model -----------------------------------------------------------------------------
     @Slot()
     def _on_run_changed(self) -> None:
         run = self._state.run
         self._model_ready = False
-        self._results.clear()
-        self._pending.clear()
-        self._select_after = None
+        self.gallery.forget()
+        self.gallery.configure(self._num_classes(), self.marking.label_of)
         self._heat_cache.clear()
         self._current = -1
-        self.gallery.clear()
         self.evaluate_panel.clear()
         self._reset_answer()
         self.predictionsChanged.emit()
@@ -355,38 +309,46 @@ class QtPredictPage(QtStepPage):
         self.notify_error(report)
 
     def _add_results(self, results: list[dict], thumbnails: list, select: bool) -> None:
-        """Queue results for the gallery; they are added a chunk per event-loop turn, because
-        making a thousand thumbnail icons at once froze the window for over 100 ms."""
-        self._pending.extend(zip(results, thumbnails))
-        if select or self._current < 0:
-            self._select_after = len(self._results)
-        if not self._adding:
-            self._adding = True
-            self._add_pending_chunk()
+        self.gallery.add_results(results, thumbnails, select, self._current)
 
-    def _add_pending_chunk(self) -> None:
-        chunk, self._pending = self._pending[:GALLERY_CHUNK], self._pending[GALLERY_CHUNK:]
-        for result, image in chunk:
-            name = Path(result["path"]).name
-            if result.get("error"):
-                caption, tip = f"\u26a0 {name}", f"{result['path']}\n{result['error']}"
-            else:
-                caption = gallery_caption(result, self._num_classes())
-                tip = f"{result['path']}\n{result['label']} ({result['probability']:.0%} sure)"
-            self._results.append(result)
-            self.gallery.add_entry(caption, tip, image, warning=bool(result.get("error")))
-        if self._select_after is not None and self._select_after < len(self._results):
-            self._update_state()
-            self.select(self._select_after)
-            self._select_after = None
-        if self._pending:
-            QTimer.singleShot(0, self._add_pending_chunk)
-            return
-        self._adding = False
+    @Slot(int)
+    def _on_row_ready(self, row: int) -> None:
+        self._update_state()
+        self.select(row)
+
+    @Slot()
+    def _on_all_added(self) -> None:
         self._update_state()
         self.predictionsChanged.emit()
         if self._explain_pending is not None and not self._explaining:
             self._submit_explain()
+
+    # -- marks -----------------------------------------------------------------------------
+    @Slot(str)
+    def _on_mark_chosen(self, label: str) -> None:
+        result = self.current_result()
+        if result is not None:
+            self.marking.mark(result["path"], label)
+
+    @Slot()
+    def _on_marks_changed(self) -> None:
+        self.gallery.refresh_marks()
+        self._show_mark()
+        self.evaluate_panel.show_marks(self.marking.label_of, self.marking.classes(),
+                                       self.marking.marks.can_undo,
+                                       "" if self._state.scan is not None else NEEDS_DATA)
+
+    def _show_mark(self) -> None:
+        result = self.current_result()
+        bar, marking = self.mark_bar, self.marking
+        bar.setVisible(result is not None)
+        if result is None or result.get("error"):
+            bar.set_target(None, [], None, marking.marks.can_undo,
+                           "Select a picture to mark its answer.")
+            return
+        bar.set_target(result["label"], marking.classes(), marking.label_of(result["path"]),
+                       marking.marks.can_undo,
+                       "" if self._state.scan is not None else NEEDS_DATA)
 
     # -- heatmaps --------------------------------------------------------------------------
     def _submit_explain(self) -> None:
@@ -431,82 +393,4 @@ class QtPredictPage(QtStepPage):
         self.answer_card.reset()
         self.cam_view.set_pictures(None)
         self.method_label.setText("")
-
-    # -- saving ----------------------------------------------------------------------------
-    def _view_opacity(self) -> float:
-        mode = self.cam_view.mode()
-        return {ORIGINAL: 0.0, HEATMAP: 1.0}.get(mode, self.cam_view.opacity())
-
-    @Slot()
-    def _on_save_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save annotated pictures into")
-        if folder:
-            self.save_annotated(folder)
-
-    def save_annotated(self, folder: str) -> None:
-        self._ensure_model()
-        self._runner.submit("model", save_annotated, self._slot, list(self._results), folder,
-                            self._view_opacity(), doing="saving the annotated pictures",
-                            cancellable=True,
-                            on_result=lambda written: self.notify(
-                                f"Saved {len(written)} annotated pictures in {folder}.", "success"),
-                            on_error=self.notify_error)
-
-    @Slot()
-    def _on_export_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export predictions", "predictions.csv",
-                                              "CSV table (*.csv)")
-        if path:
-            self.export(path)
-
-    def export(self, path: str) -> None:
-        if not path.lower().endswith(".csv"):
-            path += ".csv"
-        self._runner.submit("io", export_csv, list(self._results), path,
-                            doing="exporting the predictions",
-                            on_result=lambda written: self.notify(
-                                f"Saved {len(self._results)} predictions in {written}.", "success"),
-                            on_error=self.notify_error)
-
-    @Slot()
-    def _on_export_model_clicked(self) -> None:
-        if self._state.run is not None:
-            self.exportRequested.emit(str(self._state.run.path))
-
-    @Slot(str)
-    def export_evaluation(self, path: str) -> None:
-        """Save the evaluation shown as a CSV table (on the io lane)."""
-        report = self.evaluate_panel.report()
-        if report is None:
-            return
-        self._runner.submit("io", export_evaluation, report, path,
-                            doing="exporting the evaluation",
-                            on_result=lambda written: self.notify(
-                                f"Saved the evaluation in {written}.", "success"),
-                            on_error=self.notify_error)
-
-    @Slot(int)
-    def _on_tab_changed(self, index: int) -> None:
-        self.save_button.setVisible(index == 0)
-        self.export_button.setVisible(index == 0)
-
-    # -- evaluation ------------------------------------------------------------------------
-    def _on_evaluated(self, report: dict) -> None:
-        self._evaluate_job = None
-        self.evaluate_panel.set_report(report)
-
-    @Slot()
-    def _on_evaluate_cancel(self) -> None:
-        if self._evaluate_job is not None:
-            self._evaluate_job.cancel()
-
-    @Slot(list)
-    def _on_thumbnails_wanted(self, paths: list) -> None:
-        self._runner.submit("thumbnails", load_thumbnails, paths, doing="loading thumbnails",
-                            cancellable=True,
-                            on_result=lambda images: self.evaluate_panel.set_thumbnails(paths, images),
-                            on_error=lambda report: None)
-
-    @Slot(str)
-    def _on_evaluation_picture_opened(self, path: str) -> None:
-        self.add_paths([path])
+        self._show_mark()

@@ -37,6 +37,8 @@ class ProjectState(QObject):
         run: the engine `Run` used for predictions (the last trained or reopened run).
         runs: summaries from `core.runs.run.list_runs(runs_root)`, newest first.
         training: True while a training job runs.
+        review_summary: what the person's review and marks give the next training (see
+            core.data.review_apply: "num_added", "held_back", ...), {} when nothing.
     """
 
     datasetChanged = Signal()
@@ -46,6 +48,7 @@ class ProjectState(QObject):
     runChanged = Signal()
     runsChanged = Signal()
     trainingChanged = Signal(bool)
+    reviewChanged = Signal()  # review_summary changed
 
     def __init__(self, runs_root: Path | None = None, settings: AppSettings | None = None,
                  parent: QObject | None = None) -> None:
@@ -61,6 +64,7 @@ class ProjectState(QObject):
         self.run = None
         self.runs: list = []
         self.training = False
+        self.review_summary: dict = {}
         project = self.settings.project()
         self.run_names: dict = dict(project.get("run_names") or {})
         self.hide_failed = bool(project.get("hide_failed", False))
@@ -136,6 +140,10 @@ class ProjectState(QObject):
         self.run = run
         self.settings.save_project(run=str(run.path) if run is not None else "")
         self.runChanged.emit()
+
+    def set_review_summary(self, summary: dict) -> None:
+        self.review_summary = dict(summary or {})
+        self.reviewChanged.emit()
 
     def set_runs(self, runs: list) -> None:
         self.runs = list(runs)

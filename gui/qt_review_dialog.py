@@ -318,9 +318,7 @@ class QtReviewDialog(QDialog):
             self.summary.setText(f"{self.intro} So far you excluded {counts['exclude']}, moved "
                                  f"{counts['relabel']} and kept {counts['keep']}.")
             return
-        counts = {action: 0 for action in ("keep", "exclude", "relabel")}
-        for decision in self.store.decisions.values():
-            counts[decision["action"]] += 1
+        counts = self.store.counts()  # also "add": pictures marked on the Predict step
         issues = sum(s.suggested is not None for s in self.findings.suspects)
         odd = len(self.findings.suspects) - issues
         shown = min(len(self.findings.suspects), MAX_SUSPECTS)

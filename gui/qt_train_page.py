@@ -18,24 +18,16 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScroll
 from gui.qt_card import QtCard
 from gui.qt_curves_card import QtCurvesCard
 from gui.qt_icons import icon
+from gui.qt_marking import training_note
 from gui.qt_project_state import ProjectState
 from gui.qt_step_page import QtStepPage
 from gui.qt_runs_list import status_words
 from gui.qt_training_process import ResumeJob, TrainingProcess
-from gui.qt_training_progress import QtTrainingProgress, epoch_sentence
+from gui.qt_training_progress import QtTrainingProgress, epoch_sentence, setting_words
 from gui.qt_training_settings import QtTrainingSettings
 from gui.qt_training_worker import QtTrainingWorker, start_training_thread
 from gui.qt_wheel_guard import guard_wheel
 from gui.qt_workers import QtWorkerRunner
-
-
-def _setting_words(config) -> str:
-    """The settings of a training about to start, "chosen by the app" where left to it."""
-    def said(value, unit=""):
-        return "chosen by the app" if value is None or value == "auto" else f"{value}{unit}"
-
-    return (f"epochs {said(config.epochs)}, input size {said(config.image_size, ' px')}, "
-            f"augmentation {'chosen by the app' if config.augment == 'auto' else 'as set'}")
 
 
 class QtTrainPage(QtStepPage):
@@ -75,6 +67,7 @@ class QtTrainPage(QtStepPage):
 
         state.datasetChanged.connect(self._on_dataset_changed)
         state.runChanged.connect(self._on_run_changed)
+        state.reviewChanged.connect(self._update_buttons)  # "N pictures you marked will join"
         self.settings.restore(state.settings.project().get("training"))
         self.settings.changed.connect(self._on_settings_changed)
         self._update_buttons()
@@ -184,7 +177,7 @@ class QtTrainPage(QtStepPage):
         self.run_caption.setText(f"Training \u201c{run_dir.name}\u201d")
         self.progress_card.show_starting()
         self._append_log(f"Training {self.settings.title()} on {state.data_dir}: "
-                         f"{_setting_words(config)}.")
+                         f"{setting_words(config)}.")
         self._start_worker(QtTrainingWorker(config, state.scan, self._spare_process))
 
     def resume_run(self, run) -> None:
@@ -273,7 +266,8 @@ class QtTrainPage(QtStepPage):
                                     f"{len(scan.classes)}. Add another class in step 1.")
         else:
             self.train_hint.setText(f"Trains on {len(scan.splits.get('train', []))} pictures, "
-                                    f"checks on {len(scan.splits.get('validation', []))}.")
+                                    f"checks on {len(scan.splits.get('validation', []))}. "
+                                    + training_note(self._state.review_summary))
         self.next_button.setEnabled(self._state.run is not None and not training)
         self.export_model_button.setEnabled(self._state.run is not None and not training)
 

@@ -177,3 +177,12 @@ class QtTrainingProgress(QtCard):
             self.status.setText(f"{STAGE_WORDS.get(self._stage, 'Training')}: epoch {epoch + 1} "
                                 f"of {epochs}, batch {batch + 1} of {steps} \u2013 "
                                 f"{format_duration(left)} left.")
+
+
+def setting_words(config) -> str:
+    """The settings of a training about to start, "chosen by the app" where left to it."""
+    def said(value, unit=""):
+        return "chosen by the app" if value is None or value == "auto" else f"{value}{unit}"
+
+    return (f"epochs {said(config.epochs)}, input size {said(config.image_size, ' px')}, "
+            f"augmentation {'chosen by the app' if config.augment == 'auto' else 'as set'}")

@@ -1,6 +1,7 @@
 """The headless command line: everything the GUI does, scriptable.
 
     python main.py inspect DATA [--json]
+    python main.py review DATA [--mark PICTURE... --as CLASS] [--exclude PICTURE...] [--undo] [--list]
     python main.py train DATA --out RUN [--model NAME] [--epochs N] ... [--json]
     python main.py evaluate RUN DATA [--json]
     python main.py predict RUN PATH... [--cam DIR] [--csv FILE] [--json]
@@ -24,7 +25,7 @@ import sys
 from pathlib import Path
 
 from core.cli.common import EXIT_USAGE, PrintListener, UsageError
-from core.cli.dataset import cmd_augment_preview, cmd_demo, cmd_inspect
+from core.cli.dataset import cmd_augment_preview, cmd_demo, cmd_inspect, cmd_review
 from core.cli.evaluate_predict import cmd_evaluate, cmd_predict
 from core.cli.export import cmd_export
 from core.cli.listing import cmd_models, cmd_runs
@@ -35,10 +36,11 @@ from core.util.progress import Cancelled
 
 __all__ = ["COMMANDS", "EXIT_USAGE", "NEEDS_TENSORFLOW", "PrintListener", "UsageError",
            "build_parser", "cmd_augment_preview", "cmd_demo", "cmd_evaluate", "cmd_export", "cmd_inspect",
-           "cmd_models", "cmd_predict", "cmd_runs", "cmd_train", "main", "training_config"]
+           "cmd_models", "cmd_predict", "cmd_review", "cmd_runs", "cmd_train", "main",
+           "training_config"]
 
 
-COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "evaluate": cmd_evaluate,
+COMMANDS = {"inspect": cmd_inspect, "review": cmd_review, "train": cmd_train, "evaluate": cmd_evaluate,
             "predict": cmd_predict, "export": cmd_export, "augment-preview": cmd_augment_preview, "runs": cmd_runs,
             "models": cmd_models, "demo": cmd_demo}
 

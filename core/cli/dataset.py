@@ -1,6 +1,7 @@
-"""Commands about pictures and datasets: `inspect`, `augment-preview`, `demo`."""
+"""Commands about pictures and datasets: `inspect`, `review`, `augment-preview`, `demo`."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from core.cli.common import PrintListener, UsageError, emit
@@ -63,6 +64,61 @@ def _deep(args, scan, report, lines, listener):
     for path in found["outliers"][:20]:
         lines.append(f"    {path}")
     return report, lines
+
+
+def cmd_review(args) -> int:
+    """review DATA: mark pictures as a class, exclude them, undo, list (core.data.review)."""
+    from core.data.review import ReviewStore
+    from core.data.scanning import scan_dataset
+    from core.models.weights_store import settings_dir
+
+    if bool(args.mark) != bool(args.label):
+        raise UsageError("--mark PICTURE needs --as CLASS (and --as goes with --mark): "
+                         "e.g. --mark photo.jpg --as dogs.")
+    listener = None if args.json else PrintListener()
+    scan = scan_dataset(args.data, val_split=args.val_split, test_split=args.test_split,
+                        seed=args.seed, listener=listener)
+    store = ReviewStore(scan.root, settings_dir())
+    done = []
+    for picture in args.mark:
+        key, decision = store.mark(scan, picture, args.label)
+        done.append({"picture": picture, "key": key, **decision})
+    for picture in args.exclude:
+        path = os.path.abspath(os.path.expanduser(picture))
+        info = scan.info.get(path)
+        decision = store.decide(path, "exclude", digest=info.digest if info else None)
+        done.append({"picture": picture, **decision})
+    undone = store.undo() if args.undo else None
+    _, summary = store.apply(scan, with_added=True)
+    report = {"file": str(store.path), "added_folder": str(store.added_folder), "done": done,
+              "undone": undone, "counts": store.counts(), "added": list(store.added().values()),
+              "next_training": {key: summary.get(key, default) for key, default in (
+                  ("num_added", 0), ("held_back", []), ("stale", []))}}
+    emit(args, report, "\n".join(_review_lines(report, done, undone)))
+    return 0
+
+
+_DONE_WORDS = {"add": "added as {label} (a copy joins the training pictures)",
+               "relabel": "moved to {label}", "keep": "kept as it is", "exclude": "excluded"}
+
+
+def _review_lines(report: dict, done: list, undone) -> list[str]:
+    counts = report["counts"]
+    lines = [f"{item['picture']}: {_DONE_WORDS[item['action']].format(label=item.get('label'))}"
+             for item in done]
+    if undone:
+        lines.append(f"Took back the decision about {undone}.")
+    lines += [f"Your decisions (kept in {report['file']}; your folders are never changed):",
+              f"  excluded: {counts['exclude']}, moved to another class: {counts['relabel']}, "
+              f"kept as they are: {counts['keep']}, added from elsewhere: {counts['add']}"]
+    lines += [f"    {item['name']} as {item['label']}" for item in report["added"]]
+    upcoming = report["next_training"]
+    lines.append(f"  the next training gets {upcoming['num_added']} added picture(s), as "
+                 "training pictures only (never validation, so its score stays honest)")
+    lines += [f"  held back: {item['name']} ({item['why']})" for item in upcoming["held_back"]]
+    if upcoming["stale"]:
+        lines.append(f"  {len(upcoming['stale'])} decision(s) no longer match their file")
+    return lines
 
 
 def cmd_augment_preview(args) -> int:

@@ -32,6 +32,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", default=None,
                    help="with --deep: feature cache folder (default: the one training uses)")
 
+    p = sub.add_parser("review", help="say what pictures are: mark a picture (from the dataset "
+                                      "or from anywhere) as a class, exclude one, undo, list; "
+                                      "kept by the app, never in your folders")
+    p.add_argument("data", help="dataset folder")
+    p.add_argument("--mark", "--add", dest="mark", nargs="+", metavar="PICTURE", default=[],
+                   help="with --as CLASS: these pictures are a CLASS (a picture from outside "
+                        "the dataset is copied into the app's settings folder and joins the "
+                        "training pictures of the next run, never validation; one of the "
+                        "dataset is moved to CLASS for training and evaluation)")
+    p.add_argument("--as", dest="label", metavar="CLASS", help="the class, for --mark")
+    p.add_argument("--exclude", nargs="+", metavar="PICTURE", default=[],
+                   help="leave these pictures of the dataset out of training and evaluation")
+    p.add_argument("--undo", action="store_true", help="take back the last decision")
+    p.add_argument("--list", action="store_true",
+                   help="list the decisions and what the next training gets (the default)")
+    p.add_argument("--val-split", type=float, default=0.2,
+                   help="validation fraction of the next training (default 0.2)")
+    p.add_argument("--test-split", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
     p = sub.add_parser("train", help="train a model into a run folder")
     p.add_argument("data", nargs="?", help="dataset folder")
     p.add_argument("--out", help="run folder to create (or replace)")

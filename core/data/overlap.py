@@ -39,6 +39,11 @@ def files_also_in(paths: list[str], folder: str | os.PathLike, cancel=None) -> l
     if not Path(folder).is_dir():
         return []
     others, _ = collect_images([folder])
+    return files_also_among(paths, others, cancel)
+
+
+def files_also_among(paths: list[str], others: list[str], cancel=None) -> list[str]:
+    """The files of `paths` whose bytes equal one of the files `others`."""
     sizes: dict[int, list[str]] = {}
     for other in others:
         size = _size(other)

@@ -1,5 +1,7 @@
 """A person's review of their pictures: per picture "keep", "exclude" (from training and
-evaluation) or "relabel" (belongs to another class), kept outside their folders.
+evaluation), "relabel" (belongs to another class) or "add" (a picture from outside the dataset
+that the person marked as one of its classes: it joins the training pictures), kept outside
+their folders.
 
 Decisions live in one small JSON file per dataset folder, ``reviews/<name>-<hash>.json`` in
 the app's settings folder (`core.models.weights_store.settings_dir()`, which callers pass in:
@@ -9,10 +11,19 @@ the content digest of the picture it was made on; when the file has changed sinc
 decision no longer applies (`stale`). Every change is saved at once (atomically) with an undo
 history, so decisions and Undo survive a restart.
 
+Learning from mistakes: `mark(scan, picture, label)` records what a person says a picture is
+(after the model answered on the Predict or evaluation view). A picture of the dataset gets
+"keep" (its folder's class) or "relabel"; a picture from anywhere else is copied, named by its
+content digest, into ``reviews/<name>-<hash>/added/`` beside the decision file (the person's
+folders are never written) and gets "add": `apply(scan, with_added=True)` puts it into the
+training split only (see core.data.review_apply). Copies stay when a mark is undone: a run that
+trained on one can still be resumed, and a picture marked twice is stored once.
+
 Example:
     store = ReviewStore("data/pets", settings_dir())
-    store.decide(scan, "data/pets/cats/dog.12.jpg", "relabel", "dogs")
-    scan, summary = store.apply(scan)
+    store.decide("data/pets/cats/dog.12.jpg", "relabel", "dogs")
+    store.mark(scan, "~/Downloads/puppy.jpg", "dogs")
+    scan, summary = store.apply(scan, with_added=True)
 """
 from __future__ import annotations
 
@@ -20,15 +31,16 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import replace
 from pathlib import Path
 
-from core.errors import ConfigError
+from core.data.imageio import probe_image_bytes
+from core.data.review_apply import ADDED_PREFIX, apply_decisions, review_note  # noqa: F401
+from core.errors import ConfigError, ImageReadError
 from core.util import atomic
 
 REVIEW_FOLDER = "reviews"
-ACTIONS = ("keep", "exclude", "relabel")
-FORMAT = 1
+ACTIONS = ("keep", "exclude", "relabel", "add")
+FORMAT = 2  # 2: "add" decisions (pictures from outside the dataset)
 MAX_UNDO = 500
 
 
@@ -40,6 +52,7 @@ class ReviewStore:
         key = hashlib.sha256(self.root.encode("utf-8", "surrogateescape")).hexdigest()[:16]
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.basename(self.root))[:40] or "dataset"
         self.path = Path(settings_folder) / REVIEW_FOLDER / f"{slug}-{key}.json"
+        self.added_folder = self.path.with_suffix("") / "added"  # copies of added pictures
         self.decisions: dict[str, dict] = {}  # path relative to root -> decision
         self.history: list[dict] = []  # {"path", "before"}: what Undo restores
         self.problem: str | None = None  # why a saved file could not be read
@@ -74,13 +87,19 @@ class ReviewStore:
 
     def relative(self, path: str | os.PathLike) -> str:
         """`path` (absolute, or relative to the root) as the key decisions use."""
-        path = os.fspath(path)
+        given = path = os.fspath(path)
         if os.path.isabs(path):
             path = os.path.relpath(path, self._lexical_root(path))
         rel = path.replace(os.sep, "/")
         if rel.startswith("../") or rel == "..":
-            raise ConfigError(f"{path} is not inside the dataset {self.root}.")
+            raise ConfigError(f"{given} is not inside the dataset {self.root}; only its own "
+                              "pictures can be excluded or moved to another class.")
         return rel
+
+    def inside(self, path: str | os.PathLike) -> bool:
+        """True when `path` is a file inside the dataset folder (however it is spelled)."""
+        real = os.path.realpath(os.path.abspath(os.path.expanduser(os.fspath(path))))
+        return real.startswith(self.root.rstrip(os.sep) + os.sep)
 
     def _lexical_root(self, path: str) -> str:
         """The root as `path` spells it (a dataset reached through a symlink keeps its
@@ -106,17 +125,90 @@ class ReviewStore:
         if action == "relabel" and (not label or (classes is not None and label not in classes)):
             raise ConfigError(f"A picture can be moved to one of the dataset's classes "
                               f"({', '.join(classes or [])}); received {label!r}.")
-        rel = self.relative(path)
+        if action == "add":
+            raise ConfigError("Pictures from outside the dataset are added with "
+                              "ReviewStore.mark(scan, picture, label).")
         decision = {"action": action, **({"label": label} if action == "relabel" else {}),
                     **({"digest": digest} if digest else {})}
-        self.history.append({"path": rel, "before": self.decisions.get(rel)})
-        self.decisions[rel] = decision
+        return self._record(self.relative(path), decision)
+
+    def _record(self, key: str, decision: dict) -> dict:
+        self.load()  # what another window (or the command line) decided meanwhile is kept
+        self.history.append({"path": key, "before": self.decisions.get(key)})
+        self.decisions[key] = decision
         self.save()
         return decision
 
+    def mark(self, scan, picture: str | os.PathLike, label: str) -> tuple[str, dict]:
+        """The person says `picture` is a `label` (one of `scan.classes`; `scan`: this
+        dataset's scan). Returns (key, decision): for a picture of the dataset "keep" when
+        that is its class, else "relabel"; for any other picture "add", after copying it into
+        `added_folder` (a picture with the same bytes as one of the dataset is that one).
+        Raises ConfigError (a class the dataset lacks, a missing file) or ImageReadError."""
+        if label not in scan.classes:
+            raise ConfigError(f"{label!r} is not one of the dataset's classes "
+                              f"({', '.join(scan.classes)}); mark the picture as one of them.")
+        picture = os.path.abspath(os.path.expanduser(os.fspath(picture)))
+        sample = self._sample_of(scan, picture)
+        if sample is None and not self.inside(picture):
+            sample = self._same_bytes_in(scan, picture)
+        if sample is not None:
+            info = scan.info.get(sample.path)
+            current = scan.classes[sample.label]
+            decision = {"action": "keep"} if current == label else {"action": "relabel",
+                                                                    "label": label}
+            if info is not None:
+                decision["digest"] = info.digest
+            key = self.relative(sample.path)
+            return key, self._record(key, decision)
+        if self.inside(picture):
+            raise ConfigError(f"{picture} is inside the dataset but is not one of its pictures "
+                              "(unreadable, or not in a class folder); move it into a class "
+                              "folder, or mark a picture from elsewhere.")
+        digest, copy = self._copy_in(picture)
+        key = ADDED_PREFIX + digest
+        return key, self._record(key, {"action": "add", "label": label, "digest": digest,
+                                       "file": str(copy), "name": os.path.basename(picture),
+                                       "source": picture})
+
+    def _sample_of(self, scan, picture: str):
+        if not self.inside(picture):
+            return None
+        key = self.relative(picture)
+        return next((sample for samples in scan.splits.values() for sample in samples
+                     if self.relative(sample.path) == key), None)
+
+    def _same_bytes_in(self, scan, picture: str):
+        """The dataset's sample with the same bytes as `picture`, or None."""
+        try:
+            digest = probe_image_bytes(Path(picture).read_bytes()).digest
+        except (OSError, ImageReadError):
+            return None  # _copy_in says what is wrong with it
+        path = next((path for path, info in scan.info.items() if info.digest == digest), None)
+        return next((sample for samples in scan.splits.values() for sample in samples
+                     if sample.path == path), None) if path else None
+
+    def _copy_in(self, picture: str) -> tuple[str, Path]:
+        """Copy `picture` into `added_folder` as <digest><extension> (checked readable first);
+        (digest, copy)."""
+        try:
+            data = Path(picture).read_bytes()
+        except FileNotFoundError:
+            raise ConfigError(f"{picture} does not exist; mark a picture file that is on this "
+                              "computer.") from None
+        except IsADirectoryError:
+            raise ConfigError(f"{picture} is a folder; mark one picture at a time.") from None
+        info = probe_image_bytes(data)  # ImageReadError says why it cannot be used
+        copy = self.added_folder / (info.digest + os.path.splitext(picture)[1].lower())
+        if not copy.is_file() or copy.stat().st_size != len(data):
+            atomic.write_bytes(copy, data)
+        return info.digest, copy
+
     def undo(self) -> str | None:
         """Take back the last decision (restoring what was decided before it) and save.
-        Returns the picture's relative path, or None when there is nothing to undo."""
+        Returns the decision's key (the picture's relative path, or "added:<digest>" for a
+        picture from elsewhere), or None when there is nothing to undo."""
+        self.load()
         if not self.history:
             return None
         last = self.history.pop()
@@ -128,70 +220,48 @@ class ReviewStore:
         return last["path"]
 
     def decision(self, path: str | os.PathLike) -> dict | None:
-        return self.decisions.get(self.relative(path))
+        """The decision about a picture of the dataset, or about a picture from elsewhere that
+        was marked (found by its recorded source path), or None."""
+        if not os.path.isabs(os.fspath(path)) or self.inside(path):
+            return self.decisions.get(self.relative(path))
+        source = os.path.abspath(os.path.expanduser(os.fspath(path)))
+        found = [item for item in self.decisions.values()
+                 if item["action"] == "add" and item.get("source") == source]
+        return found[-1] if found else None
 
     def excluded(self) -> list[str]:
         return sorted(rel for rel, item in self.decisions.items() if item["action"] == "exclude")
 
+    def added(self) -> dict[str, dict]:
+        """The "add" decisions: key -> decision (label, file, name, source)."""
+        return {key: item for key, item in sorted(self.decisions.items())
+                if item["action"] == "add"}
+
+    def counts(self) -> dict[str, int]:
+        """How many decisions of each action ("keep", "exclude", "relabel", "add")."""
+        counts = dict.fromkeys(ACTIONS, 0)
+        for item in self.decisions.values():
+            counts[item["action"]] += 1
+        return counts
+
     # --- using them ----------------------------------------------------------------------------
 
-    def apply(self, scan):
-        """(scan with the decisions applied, summary). Excluded pictures leave every split,
-        relabelled ones take their new class; decisions about files that changed or are gone,
-        or naming a class the dataset no longer has, are left out and counted as stale.
-        summary: {"file", "excluded", "relabelled", "kept", "stale"} (paths relative), or {}
-        when there are no decisions."""
-        if not self.decisions:
+    def apply(self, scan, with_added: bool = False, decisions: dict | None = None):
+        """(scan with the decisions applied, summary); see core.data.review_apply. Excluded
+        pictures leave every split, relabelled ones take their new class, and with
+        `with_added` (training) the added pictures join the training split. `decisions`:
+        others than this store's (a run's recorded ones, when it is resumed). summary:
+        {"file", "excluded", "relabelled", "kept", "added", "num_added", "held_back",
+        "stale"}, or {} when there are no decisions."""
+        decisions = self.decisions if decisions is None else decisions
+        if not decisions:
             return scan, {}
-        index_of = {name: i for i, name in enumerate(scan.classes)}
-        used: set[str] = set()
-        excluded, relabelled, kept = [], {}, []
-        splits = {}
-        for split, samples in scan.splits.items():
-            new = []
-            for sample in samples:
-                rel = self.relative(sample.path)
-                item = self.decisions.get(rel)
-                info = scan.info.get(sample.path)
-                if item is None or (item.get("digest") and info is not None
-                                    and info.digest != item["digest"]):
-                    new.append(sample)
-                    continue
-                if item["action"] == "relabel" and item.get("label") not in index_of:
-                    new.append(sample)
-                    continue
-                used.add(rel)
-                if item["action"] == "exclude":
-                    excluded.append(rel)
-                    continue
-                if item["action"] == "relabel":
-                    relabelled[rel] = item["label"]
-                    sample = sample._replace(label=index_of[item["label"]])
-                else:
-                    kept.append(rel)
-                new.append(sample)
-            splits[split] = sorted(new)
-        summary = {"file": str(self.path), "excluded": sorted(excluded),
-                   "relabelled": dict(sorted(relabelled.items())), "kept": len(kept),
-                   "stale": sorted(set(self.decisions) - used)}
-        return replace(scan, splits=splits), summary
+        scan, summary = apply_decisions(scan, decisions, self.relative, with_added)
+        return scan, {"file": str(self.path), **summary}
 
 
-def review_note(summary: dict) -> str:
-    """One sentence on what a review changed ("" when nothing)."""
-    if not summary or not (summary["excluded"] or summary["relabelled"]):
-        return ""
-    parts = []
-    if summary["excluded"]:
-        parts.append(f"left out {len(summary['excluded'])} excluded picture(s)")
-    if summary["relabelled"]:
-        parts.append(f"moved {len(summary['relabelled'])} picture(s) to the class you chose")
-    stale = f" ({len(summary['stale'])} decision(s) no longer match their file)" \
-        if summary["stale"] else ""
-    return "Your review " + " and ".join(parts) + stale + "; your folders are unchanged."
-
-
-def apply_review(scan, settings_folder: str | os.PathLike):
-    """`ReviewStore(scan.root, settings_folder).apply(scan)`: what training and evaluation call
-    (their scan, and the summary config.json / evaluation results record)."""
-    return ReviewStore(scan.root, settings_folder).apply(scan)
+def apply_review(scan, settings_folder: str | os.PathLike, with_added: bool = False):
+    """`ReviewStore(scan.root, settings_folder).apply(scan, with_added)`: what training (with
+    the added pictures) and evaluation (without) call; their scan, and the summary config.json
+    / evaluation results record."""
+    return ReviewStore(scan.root, settings_folder).apply(scan, with_added)

@@ -91,11 +91,17 @@ def evaluate_run(run: Run | str | os.PathLike, data_dir: str | os.PathLike, list
 
 def _with_seen(run: Run, paths: list[str], cancel, report: dict) -> dict:
     """`report` with "seen": evaluated pictures whose contents are in the run's own dataset
-    folder (its training and validation pictures)."""
-    from core.data.overlap import files_also_in
+    folder (its training and validation pictures) or among the pictures a person marked and
+    the run trained on (config.json "review" "added", copies in the app's settings folder)."""
+    from core.data.overlap import files_also_among
+    from core.data.scanning import collect_images
 
     folder = run.dataset_root
     if not folder or not os.path.isdir(folder):
         return report | {"seen": None}
-    return report | {"seen": {"count": len(files_also_in(paths, folder, cancel)),
+    review = run.config.get("review") if isinstance(run.config.get("review"), dict) else {}
+    added = [item["file"] for item in review.get("added") or []
+             if isinstance(item, dict) and isinstance(item.get("file"), str)]
+    others = collect_images([folder])[0] + added
+    return report | {"seen": {"count": len(files_also_among(paths, others, cancel)),
                               "folder": folder}}

@@ -18,7 +18,7 @@ from core.training.config import MAX_SEED, TrainingConfig
 from core.training.graphs import released_tensorflow_graphs
 from core.training.request import check_output_folder
 from core.training.session import TrainingSession, class_weights_for
-from core.training.trainer import _execute, _process_info, _scan, _training_lock
+from core.training.trainer import _execute, _process_info, _reviewed, _scan, _training_lock
 from core.training.writer import RunWriter
 from core.util import atomic
 from core.util.progress import CancelToken, ProgressListener, notify
@@ -30,8 +30,9 @@ def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
     """Continue an interrupted (or stopped) run from the last epoch it finished.
 
     The history up to that epoch is kept, the model and its optimizer come from last.keras,
-    and the data is scanned again with the run's seed; if the dataset changed, resuming is
-    refused (the splits would differ). `epochs` is the new total (default: the run's own).
+    and the data is scanned again with the run's seed, with the review decisions the run
+    recorded (not the current ones); if the dataset changed, resuming is refused (the splits
+    would differ). `epochs` is the new total (default: the run's own).
     From-scratch runs only for now (transfer modes keep no checkpoint).
 
     Returns the same dict as `train`. Raises TrainingError with a sentence when the run
@@ -66,6 +67,21 @@ def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
     except StudioError as error:
         raise TrainingError(f"{out / CONFIG_FILE} is damaged: {error}") from None
     scan = _scan(config, run.config.get("family", "scratch"), listener, cancel)
+    # The review decisions the run started with (config.json "review"), not the current ones:
+    # a resumed run goes on learning from the same pictures with the same labels, so its
+    # curves before and after the resume measure one training and its validation pictures
+    # stay the ones it was checked on. Decisions made since apply to the next new run.
+    recorded = run.config.get("review") if isinstance(run.config.get("review"), dict) else {}
+    scan, reviewed = _reviewed(scan, recorded)
+    missing = len(recorded.get("added") or []) - len((reviewed or {}).get("added") or [])
+    if missing > 0:
+        raise TrainingError(f"{missing} picture(s) you marked, which this run trained on, are "
+                            "no longer in the app's settings folder, so resuming would train "
+                            "on other pictures. Start a new run instead.")
+    if recorded:
+        notify(listener, "on_log", "Resuming with the review decisions this run started with "
+                                   f"({_review_counts(recorded)}); decisions made since then "
+                                   "apply to the next new run.")
     dataset = run.config.get("dataset")
     recorded = dataset.get("splits") if isinstance(dataset, dict) else None
     if scan.report()["splits"] != recorded or list(scan.classes) != run.labels:
@@ -129,6 +145,12 @@ def _saved_config(run, out: Path, epochs: int | None) -> tuple[TrainingConfig, d
     except StudioError as error:
         raise TrainingError(f"{where}: {error}") from None
     return config, saved
+
+
+def _review_counts(review: dict) -> str:
+    return (f"{len(review.get('excluded') or [])} excluded, "
+            f"{len(review.get('relabelled') or {})} moved to another class, "
+            f"{len(review.get('added') or [])} added")
 
 
 def _epoch(row: dict) -> int:

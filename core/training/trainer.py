@@ -112,13 +112,19 @@ def train(request: TrainingRequest | TrainingConfig, listener: ProgressListener 
             writer.close()  # a new run that never saved a model leaves the old one in place
 
 
-def _reviewed(scan):
+def _reviewed(scan, recorded: dict | None = None):
     """The scan with the person's review decisions applied (core.data.review: excluded
-    pictures left out, relabelled ones in their class; their folders untouched)."""
-    from core.data.review import apply_review
+    pictures left out, relabelled ones in their class, the pictures they marked from outside
+    the dataset added to the training split; their folders untouched), and the summary.
+    `recorded`: a run's config.json "review" to apply instead of the current decisions."""
+    from core.data.review import ReviewStore
+    from core.data.review_apply import recorded_decisions
     from core.models.weights_store import settings_dir
 
-    return apply_review(scan, settings_dir())
+    store = ReviewStore(scan.root, settings_dir())
+    if recorded is None:
+        return store.apply(scan, with_added=True)
+    return store.apply(scan, with_added=True, decisions=recorded_decisions(recorded))
 
 
 def _execute(session: TrainingSession, run) -> dict:
