@@ -175,6 +175,9 @@ class QtMainWindow(QMainWindow):
         page = self.pages.currentWidget()
         if hasattr(page, "on_shown"):
             page.on_shown()
+        # A step can be done by being seen (Augment: `was_visited`), and no state signal says
+        # so: without this, a recommendation decided before the visit left step 2 unmarked.
+        self._update_step_marks()
 
     @Slot()
     def _on_next_requested(self) -> None:
