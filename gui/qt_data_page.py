@@ -242,7 +242,8 @@ class QtDataPage(QtStepPage):
             "data", scan_folder, folder, self._state.val_split, listener=listener,
             doing="reading the folder", cancellable=True,
             on_result=lambda outcome: self._on_scanned(folder, outcome),
-            on_error=self._on_scan_failed, on_cancelled=self._on_scan_cancelled)
+            on_error=self._on_scan_failed,
+            on_cancelled=lambda: self._on_scan_cancelled(job))
         self._scan_job = job
 
     @Slot(int, int)
@@ -272,7 +273,9 @@ class QtDataPage(QtStepPage):
         self._stack.setCurrentIndex(2 if self._state.scan is not None else 0)
         self.notify_error(report)
 
-    def _on_scan_cancelled(self) -> None:
+    def _on_scan_cancelled(self, job) -> None:
+        if job is not self._scan_job:  # replaced by a newer scan, which is still running
+            return
         self._scan_job = None
         self._stack.setCurrentIndex(2 if self._state.scan is not None else 0)
 

@@ -195,13 +195,20 @@ class QtWorkerRunner(QObject):
             if not self._jobs:
                 self.busyChanged.emit(False)
 
+    # A job cancelled on the GUI thread after its lane had already sent the outcome counts as
+    # cancelled: whoever cancelled it (e.g. a newer scan) no longer wants that outcome.
     @Slot(object, object)
     def _on_succeeded(self, job: WorkerJob, result) -> None:
-        self._finish(job, job.on_result, result)
+        if job.cancelled:
+            self._on_stopped(job)
+        else:
+            self._finish(job, job.on_result, result)
 
     @Slot(object, object)
     def _on_failed(self, job: WorkerJob, report: ErrorReport) -> None:
-        if job.on_error is None:
+        if job.cancelled:
+            self._on_stopped(job)
+        elif job.on_error is None:
             self._finish(job, self.jobFailed.emit, report)
         else:
             self._finish(job, job.on_error, report)
