@@ -11,6 +11,7 @@ from gui.qt_card import QtCard
 from gui.qt_class_bars import QtClassBars
 
 PROMPT = "Select a picture to see its answer."
+CARD_BORDER = 1  # px, the card's frame in the style sheet (resources/style.qss, QFrame#card)
 
 
 def answer_words(result: dict, num_classes: int) -> tuple[str, str, bool]:
@@ -60,9 +61,15 @@ class QtAnswerCard(QtCard):
         """Wrapped sentences ask for the height their lines need at the card's width, so a
         small window scrolls the page instead of squeezing them (Qt's minimum size of a box
         layout ignores how many lines a wrapped label needs)."""
+        # From the card's own width, not the labels' current one: during a resize the labels
+        # still have their old (at first tiny) width, and a height computed from it stuck as
+        # their minimum and made the page hundreds of pixels taller than it needs.
+        margins = self.layout().contentsMargins()
+        width = self.width() - margins.left() - margins.right() - 2 * CARD_BORDER
+        if width < 80:  # not laid out yet
+            return
         for label in (self.prediction_label, self.confidence_label, self.heat_legend):
-            if label.width() > 0:
-                label.setMinimumHeight(label.heightForWidth(label.width()))
+            label.setMinimumHeight(label.heightForWidth(width))
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)

@@ -18,11 +18,18 @@ class _PageContent(QWidget):
     its Train button out of sight. It answers with the height it needs at least, so the
     content fills the window and scrolls only when the window is really too small."""
 
+    wrapped: QLabel | None = None  # the subtitle: its minimum counts one line, not its lines
+
     def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt API
         layout = self.layout()
         if layout is None:
             return super().heightForWidth(width)
-        return min(layout.totalHeightForWidth(width), layout.totalMinimumSize().height())
+        least = layout.totalMinimumSize().height()
+        if self.wrapped is not None:  # a subtitle on two lines would squeeze the body
+            margins = layout.contentsMargins()
+            lines = self.wrapped.heightForWidth(width - margins.left() - margins.right())
+            least += max(0, lines - self.wrapped.minimumSizeHint().height())
+        return min(layout.totalHeightForWidth(width), least)
 
 
 class QtStepPage(QWidget):
@@ -64,6 +71,7 @@ class QtStepPage(QWidget):
         self.subtitle_label = QLabel(subtitle)
         self.subtitle_label.setObjectName("pageSubtitle")
         self.subtitle_label.setWordWrap(True)
+        self.content.wrapped = self.subtitle_label
         heading.addWidget(self.title_label)
         heading.addWidget(self.subtitle_label)
         layout.addLayout(heading)

@@ -73,9 +73,17 @@ def test_mark_a_prediction_wrong_see_it_counted_for_training_and_undo(
     assert decision["action"] == "add" and decision["label"] == other
     assert Path(decision["file"]).read_bytes() == outside.read_bytes()
     _save_png(window, "predict_marked.png", tmp_path)
+    qtbot.wait(120)
+    viewport = page.scroll.viewport()  # on a 768-pixel screen the marks are seen unscrolled
+    bottom = bar.wrong_button.mapTo(viewport, bar.wrong_button.rect().bottomLeft()).y()
+    assert page.scroll.verticalScrollBar().value() == 0 and bottom <= viewport.height(), \
+        (bottom, viewport.height())
     window.resize(1024, 640)  # a small laptop: the marks and their sentence are not cut
     qtbot.wait(120)
     assert cut_texts(window) == []
+    card = page.answer_card  # nor drawn over each other
+    assert card.heat_legend.geometry().top() >= card.class_bars.geometry().bottom(), \
+        (card.heat_legend.geometry(), card.class_bars.geometry())
     window.show_step(2)
     _save_png(window, "train_marked.png", tmp_path)
     window.show_step(3)
@@ -88,27 +96,40 @@ def test_mark_a_prediction_wrong_see_it_counted_for_training_and_undo(
     assert (tree_digest(shapes), tree_digest(inbox)) == before
 
 
+def _with_circles_filed_as_squares(shapes: Path, dest: Path) -> Path:
+    """A copy of the shapes in which ten (slightly changed) circles sit in square/: pictures
+    in the wrong folder, so the evaluation surely has mistakes to mark."""
+    import shutil
+
+    shutil.copytree(shapes, dest)
+    for index, path in enumerate(sorted((shapes / "circle").iterdir())[:10]):
+        image = Image.open(path).convert("RGB")
+        image.putpixel((0, 0), (index, 7, 7))
+        image.save(dest / "square" / f"filed_wrong_{index}.png")
+    return dest
+
+
 def test_a_mistake_in_the_evaluation_can_be_marked_right(qtbot, make_window, trained_run, shapes,
                                                         tmp_path):
-    window = _window_with_data_and_run(qtbot, make_window, trained_run, shapes)
+    data = _with_circles_filed_as_squares(shapes, tmp_path / "shapes_filed_wrong")
+    window = _window_with_data_and_run(qtbot, make_window, trained_run, data)
     window.show_step(3)
     page = window.predict_page
-    before = tree_digest(shapes)
-    page.evaluate(str(shapes))
+    before = tree_digest(data)
+    page.evaluate(str(data))
     panel = page.evaluate_panel
     qtbot.waitUntil(lambda: panel.report() is not None, timeout=120000)
-    if not panel.shown_items():
-        return  # the model made no mistake: nothing to mark (the first test covers marking)
+    assert panel.shown_items(), "ten circles filed as squares, and no mistake shown"
     assert not panel.mark_bar.right_button.isEnabled()  # nothing selected yet
     panel.gallery.setCurrentRow(0)
     item = panel.selected_item()
     assert panel.mark_bar.right_button.isEnabled()
     panel.mark_bar.right_button.click()  # the model is right: the folder is wrong
-    store_path = lambda: ReviewStore(shapes, Path(os.environ["ICS_CONFIG_DIR"]))  # noqa: E731
+    store_path = lambda: ReviewStore(data, Path(os.environ["ICS_CONFIG_DIR"]))  # noqa: E731
     qtbot.waitUntil(lambda: (store_path().decision(item["path"]) or {}).get("label")
                     == item["predicted"], timeout=20000)
     qtbot.waitUntil(lambda: "\u2713 right" in panel.gallery.item(0).text(), timeout=20000)
     assert store_path().decision(item["path"])["action"] == "relabel"
     assert "The next training learns it as that" in panel.mark_bar.state_label.text()
     _save_png(window, "evaluate_marked.png", tmp_path)
-    assert tree_digest(shapes) == before
+    assert tree_digest(data) == before
