@@ -56,14 +56,14 @@ def train_head(session: TrainingSession, network, options: TransferOptions, data
     from core.models.optimizers import make_optimizer
 
     config = session.config
-    steps = math.ceil(len(data.train_x) / config.batch_size)
+    steps = math.ceil(len(data.train_x) / session.batch_size)  # the global batch
     # Batches of features take microseconds: one compiled call per epoch instead of one per
     # batch makes the head stage several times faster (cancel is still checked every epoch).
     compile_for_training(network.head, make_optimizer(config.optimizer, config.learning_rate),
                          session.num_classes, steps_per_execution=steps)
     train_ds = tf.data.Dataset.from_tensor_slices((data.train_x, data.train_y)).shuffle(
         len(data.train_x), seed=config.seed, reshuffle_each_iteration=True).batch(
-        config.batch_size).prefetch(2)
+        session.batch_size).prefetch(2)
     best = _BestHead(network)
     session.model = network.model
     try:
