@@ -140,6 +140,32 @@ def distributed(distribution: Distribution, make, class_weight: dict | None = No
     return distribution.strategy.distribute_datasets_from_function(per_worker)
 
 
+def fit_across_workers(model) -> None:
+    """Let Keras 3's `fit` run under MultiWorkerMirroredStrategy (tensorflow issue 72388).
+
+    Keras reduces each replica's logs with `strategy.reduce("MEAN", value, axis=0)` there,
+    which fails on the scalar losses and metrics ("Invalid reduction dimension 0 for input
+    with 0 dimensions"): the train and test steps here return each log as a one-element
+    vector, which that reduction averages back into the same scalar. Keras also builds a
+    model made in a scope from a first batch reduced as a whole (x, y) structure, which this
+    strategy cannot reduce either: forgetting the model's strategy defers that build to the
+    traced step, as for a model made outside a scope (fit still runs in the current scope's
+    strategy, and the variables, made in the scope, stay distributed)."""
+    import tensorflow as tf
+
+    if getattr(model, "_distribute_strategy", None) is not None:
+        model._distribute_strategy = None
+    for name in ("train_step", "test_step"):
+        step = getattr(type(model), name).__get__(model)
+
+        def vector_logs(data, step=step):
+            return {key: tf.reshape(value, [1]) for key, value in step(data).items()}
+
+        setattr(model, name, vector_logs)
+    # Steps traced before the change would keep the scalar logs.
+    model.train_function = model.test_function = None
+
+
 _made: dict = {}  # one strategy per process and choice: MultiWorkerMirroredStrategy once only
 
 

@@ -109,6 +109,10 @@ class TrainingSession:
                 monitor="val_loss" if val_ds is not None or validation_logs else "loss",
                 patience=self.config.early_stopping)
             callbacks.append(stopper)
+        if self.distribution is not None and self.distribution.workers > 1:
+            from core.training.distribute import fit_across_workers
+
+            fit_across_workers(model)
         try:
             with warnings.catch_warnings():
                 # Our datasets have no known length until the first epoch ends: expected.
