@@ -45,11 +45,11 @@ class _Saver:
 
 
 def run_extraction(session, network, caches, todo, path_of, make_dataset, progress,
-                   save_every: float = SAVE_EVERY_SECONDS) -> None:
+                   save_every: float | None = None) -> None:
     """Extract `todo` (digests) into `caches` (one per base of `network`); progress[0]
     counts the images done. Reports on_stage("extract", total) and on_step(done, total),
     checks `session.cancel` between batches, and saves the caches every `save_every`
-    seconds (the caller saves them at the end)."""
+    seconds (default SAVE_EVERY_SECONDS; the caller saves them at the end)."""
     if not todo:
         return
     total = len(todo)
@@ -57,7 +57,8 @@ def run_extraction(session, network, caches, todo, path_of, make_dataset, progre
     distribution = getattr(session, "distribution", None)
     batch = session.batch_size if hasattr(session, "batch_size") else session.config.batch_size
     branches = [network.branches[choice.name] for choice in network.choices]
-    saver = _Saver(caches, lambda text: notify(session.listener, "on_log", text), save_every)
+    saver = _Saver(caches, lambda text: notify(session.listener, "on_log", text),
+                   SAVE_EVERY_SECONDS if save_every is None else save_every)
 
     def store(batch_digests, outputs) -> None:
         for output, cache in zip(outputs, caches):
