@@ -21,6 +21,7 @@ import pytest
 from conftest import PROJECT_ROOT, shared_path
 from core.cli import main as cli_main
 from core.training.distribute import cluster_task, describe
+from core.util.atomic import is_temporary
 
 CLASSES = ("00001", "00002", "00003")
 WEIGHTS = ("weights", "mobilenet_v2_0.35_imagenet_notop.weights.h5")
@@ -108,9 +109,9 @@ def test_mirrored_cnn_learns_like_one_device(signs, tmp_path):
     """Same global batch (32), same seed: 2 CPU replicas x 16 reach the accuracy of one
     device, and the run records how it was trained."""
     one, two = tmp_path / "one", tmp_path / "two"
-    first = _train(str(signs), "--out", str(one), *LENET, "--epochs", "8", "--batch-size", "32",
+    first = _train(str(signs), "--out", str(one), *LENET, "--epochs", "6", "--batch-size", "32",
                    "--strategy", "one")
-    second = _train(str(signs), "--out", str(two), *LENET, "--epochs", "8", "--batch-size", "16",
+    second = _train(str(signs), "--out", str(two), *LENET, "--epochs", "6", "--batch-size", "16",
                     "--strategy", "mirrored", "--cpu-replicas", "2")
     _finish(first), _finish(second)
     assert _config(one)["distribution"] == {"strategy": "one", "replicas": 1,
@@ -119,8 +120,8 @@ def test_mirrored_cnn_learns_like_one_device(signs, tmp_path):
                                             "global_batch_size": 32}
     assert "Trained on 2 devices (mirrored), batch 32" in (two / "summary.txt").read_text()
     # 36 validation pictures: a few pictures either way is noise; chance is 0.33.
-    assert _best(one) > 0.6 and _best(two) > 0.6
-    assert abs(_best(one) - _best(two)) <= 0.15
+    assert _best(one) > 0.6 and _best(two) > 0.6, (_best(one), _best(two))
+    assert abs(_best(one) - _best(two)) <= 0.15, (_best(one), _best(two))
 
 
 def test_mirrored_bottleneck_extracts_the_same_features_and_head(signs, tmp_path):
@@ -136,7 +137,7 @@ def test_mirrored_bottleneck_extracts_the_same_features_and_head(signs, tmp_path
                                 "--cpu-replicas", "2"])):
         runs[name] = _train(str(signs), "--out", str(tmp_path / name), "--model", "mobilenet_v2",
                             "--mode", "bottleneck", "--weights", str(weights), "--image-size",
-                            "96", "--epochs", "6", "--head", "dense", "--augment", "none",
+                            "64", "--epochs", "6", "--head", "dense", "--augment", "none",
                             "--optimizer", "adam", "--cache-dir", str(tmp_path / f"cache-{name}"),
                             *argv)
     for process in runs.values():
@@ -150,8 +151,8 @@ def test_mirrored_bottleneck_extracts_the_same_features_and_head(signs, tmp_path
     assert all(np.allclose(features["one"][d], features["two"][d], atol=1e-4)
                for d in features["one"])
     assert _config(tmp_path / "two")["distribution"]["replicas"] == 2
-    assert _best(tmp_path / "one") > 0.6 and _best(tmp_path / "two") > 0.6
-    assert abs(_best(tmp_path / "one") - _best(tmp_path / "two")) <= 0.15
+    bests = _best(tmp_path / "one"), _best(tmp_path / "two")
+    assert min(bests) > 0.6 and abs(bests[0] - bests[1]) <= 0.15, bests
 
 
 def test_a_killed_extraction_resumes_from_the_cache(signs, tmp_path):
@@ -160,7 +161,7 @@ def test_a_killed_extraction_resumes_from_the_cache(signs, tmp_path):
     weights = shared_path(*WEIGHTS)
     cache = tmp_path / "cache"
     argv = ["train", str(signs), "--out", str(tmp_path / "run"), "--model", "mobilenet_v2",
-            "--mode", "bottleneck", "--weights", str(weights), "--image-size", "96",
+            "--mode", "bottleneck", "--weights", str(weights), "--image-size", "64",
             "--batch-size", "8", "--epochs", "1", "--head", "dense", "--augment", "none",
             "--cache-dir", str(cache)]
     # Saved after every batch here (normally every 20 s), so a kill comes after a save.
@@ -170,16 +171,20 @@ def test_a_killed_extraction_resumes_from_the_cache(signs, tmp_path):
     process = subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT_ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 180
-    while not list(cache.glob("*.h5")) and time.monotonic() < deadline \
-            and process.poll() is None:
+    while not _cache_files(cache) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert list(cache.glob("*.h5")), "the extraction never wrote its cache"
+    assert _cache_files(cache), "the extraction never wrote its cache"
     _finish(_train(*argv[1:]))
     record = _config(tmp_path / "run")["cache"]
     assert record["hits"] > 0 and record["hits"] + record["misses"] == 180
     assert record["misses"] < 180
+
+
+def _cache_files(folder: Path) -> list[Path]:
+    """Feature cache files written whole (not the temporary file of a write under way)."""
+    return [path for path in folder.glob("*.h5") if not is_temporary(path.name)]
 
 
 # --- a cluster of two workers on this machine --------------------------------------------------
