@@ -250,3 +250,25 @@ def test_a_killed_cluster_run_resumes(signs, tmp_path):
     assert epochs == [1, 2, 3, 4]
     assert config["resumed"][-1]["at_epoch"] == done
     assert config["distribution"]["strategy"] == "multi-worker"
+
+
+def test_the_app_says_what_a_run_trained_on(qtbot):
+    """The Train step's "Why these settings" and the compare table show the devices."""
+    from types import SimpleNamespace
+
+    from gui.qt_compare_dialog import comparison_rows
+    from gui.qt_recipe_view import QtRecipeView
+
+    distributed = SimpleNamespace(name="big", config={
+        "model": "lenet", "distribution": {"strategy": "mirrored", "replicas": 2,
+                                           "global_batch_size": 32}})
+    view = QtRecipeView()
+    qtbot.addWidget(view)
+    assert not view.show_run(distributed)
+    assert "Trained on 2 devices (mirrored), batch 32." in view.toPlainText()
+    older = SimpleNamespace(name="old", config={"model": "lenet"})
+    view.show_run(older)
+    assert "Trained on" not in view.toPlainText()
+    rows = dict(comparison_rows([SimpleNamespace(config=distributed.config),
+                                 SimpleNamespace(config=older.config)]))
+    assert rows["Trained on"] == ["Trained on 2 devices (mirrored), batch 32", "1 device"]
