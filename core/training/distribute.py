@@ -103,7 +103,11 @@ class Distribution:
         return record | ({"workers": self.workers} if self.workers > 1 else {})
 
     def scope(self):
-        return self.strategy.scope()
+        """The strategy's scope; none at all on one device, so such runs build and train
+        exactly as before distribution existed."""
+        import contextlib
+
+        return contextlib.nullcontext() if self.name == "one" else self.strategy.scope()
 
 
 def describe(distribution: dict | None) -> str | None:
