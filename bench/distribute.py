@@ -94,9 +94,9 @@ def _extraction_rows(quick: bool) -> list[dict]:
     # First run: killed (SIGKILL, no chance to save) once half the pictures are extracted.
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=_env() | {"PYTHONUNBUFFERED": "1"},
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     done_at_kill, total, extracting = 0, count, False
-    for line in process.stdout:
+    for line in process.stderr:  # the command's progress lines
         extracting = extracting or line.startswith("[extract]")
         progress = _progress(line)
         if extracting and progress:
