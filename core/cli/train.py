@@ -64,6 +64,8 @@ def _resume(args) -> int:
     saved = run.config.get("training") if isinstance(run.config.get("training"), dict) else {}
     strategy = args.strategy or saved.get("strategy") or "auto"
     replicas = args.cpu_replicas if args.cpu_replicas is not None else saved.get("cpu_replicas")
+    if isinstance(replicas, bool) or not isinstance(replicas, (int, type(None))):
+        replicas = None  # a damaged value: resume_training names it when it reads the settings
     check_choice(strategy, replicas)
     if strategy != "multi-worker" or cluster_task()[2]:
         check_writable(args.resume)  # other workers of a cluster write nothing there
