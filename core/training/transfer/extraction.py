@@ -16,7 +16,7 @@ from core.util.progress import Cancelled, notify
 # Saving rewrites a cache file whole (atomically), so it is spaced out: at least this many
 # seconds apart, and at least SAVE_COST_FACTOR times the last save's own duration apart (for
 # very large caches, saving then costs at most 1/SAVE_COST_FACTOR of the extraction time).
-SAVE_EVERY_SECONDS = 20.0
+SAVE_EVERY_SECONDS = 10.0
 SAVE_COST_FACTOR = 5.0
 CHUNK_BATCHES = 16  # several devices: batches per Keras predict call
 
