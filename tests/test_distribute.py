@@ -100,6 +100,11 @@ def test_the_chief_is_task_zero_or_the_chief_task(monkeypatch):
     assert cluster_task() == (4, 1, False)
     assert describe({"strategy": "mirrored", "replicas": 2, "global_batch_size": 64}) == \
         "Trained on 2 devices (mirrored), batch 64"
+    assert describe({"strategy": "one", "replicas": 1, "global_batch_size": 32}) == \
+        "Trained on 1 device, batch 32"
+    assert describe({"strategy": "multi-worker", "replicas": 4, "global_batch_size": 128,
+                     "workers": 2}) == "Trained on 4 devices on 2 machines (multi-worker), batch 128"
+    assert describe({"replicas": "2"}) is None  # a damaged record says nothing
 
 
 # --- several local devices ---------------------------------------------------------------------

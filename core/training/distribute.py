@@ -120,7 +120,9 @@ def describe(distribution: dict | None) -> str | None:
     devices = "1 device" if replicas == 1 else f"{replicas} devices"
     workers = distribution.get("workers")
     machines = f" on {workers} machines" if isinstance(workers, int) and workers > 1 else ""
-    return f"Trained on {devices}{machines} ({distribution.get('strategy')}), batch {batch}"
+    strategy = distribution.get("strategy")
+    how = f" ({strategy})" if isinstance(strategy, str) and strategy != "one" else ""
+    return f"Trained on {devices}{machines}{how}, batch {batch}"
 
 
 def distributed(distribution: Distribution, make, class_weight: dict | None = None):
