@@ -225,7 +225,7 @@ def test_two_workers_make_one_run_that_predicts(signs, tmp_path):
     assert [path.name for path in (tmp_path / "runs").iterdir()] == ["cluster"]
     config = _config(out)
     assert config["pid"] == workers[0].pid  # the chief wrote the run, from start to end
-    assert not [path for path in scratch.iterdir() if path.name.startswith("ics-worker-")]
+    assert not list((scratch / "ics-workers").glob("run-*"))  # worker 1's copy is gone
     assert config["status"] == "finished" and config["epochs_completed"] == 2
     assert config["distribution"] == {"strategy": "multi-worker", "replicas": 2,
                                       "global_batch_size": 32, "workers": 2}
@@ -241,8 +241,11 @@ def test_a_killed_cluster_run_resumes(signs, tmp_path):
     """Both workers killed after the first epoch's checkpoint; the same cluster resumes the
     run folder and finishes every epoch."""
     out = tmp_path / "run"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch)}
     workers = _cluster(str(signs), "--out", str(out), *LENET, "--epochs", "3",
-                       "--batch-size", "16", "--strategy", "multi-worker")
+                       "--batch-size", "16", "--strategy", "multi-worker", env=env)
     deadline = time.monotonic() + 180
     while not (out / "last.keras").is_file() and time.monotonic() < deadline \
             and all(worker.poll() is None for worker in workers):
@@ -252,8 +255,11 @@ def test_a_killed_cluster_run_resumes(signs, tmp_path):
         worker.communicate()
     done = _config(out)["epochs_completed"]
     assert 1 <= done < 3, "the run was not killed between its first and last epoch"
-    for process in _cluster("--resume", str(out)):
+    (left,) = (scratch / "ics-workers").glob("run-*")  # the killed worker 1's copy
+    os.utime(left, (time.time() - 3600,) * 2)  # ... from an hour ago
+    for process in _cluster("--resume", str(out), env=env):
         _finish(process)
+    assert not list((scratch / "ics-workers").glob("run-*"))  # cleared, and the new one gone
     config = _config(out)
     assert config["status"] == "finished" and config["epochs_completed"] == 3
     epochs = [int(line.split(",")[0]) for line in

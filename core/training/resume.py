@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import shutil
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from core.training.graphs import released_tensorflow_graphs
 from core.training.request import check_output_folder
 from core.training.session import TrainingSession, class_weights_for
 from core.training.trainer import (_as_worker, _execute, _process_info, _scan, _training_lock,
-                                   _worker_folder)
+                                   _worker_folder, worker_run_folder)
 from core.training.writer import RunWriter
 from core.util import atomic
 from core.util.progress import CancelToken, ProgressListener, notify
@@ -86,7 +85,7 @@ def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
                             "classes or image counts differ), so resuming would mix different "
                             "training and validation images. Start a new run instead.")
     # Only the chief writes the run; another worker keeps its copy in a temporary folder.
-    folder = out if distribution.is_chief else Path(tempfile.mkdtemp(prefix="ics-worker-"))
+    folder = out if distribution.is_chief else worker_run_folder()
     with _training_lock(folder), released_tensorflow_graphs(), \
             _worker_folder(folder, distribution), distribution.scope():
         try:

@@ -87,7 +87,7 @@ def train(request: TrainingRequest | TrainingConfig, listener: ProgressListener 
     target = Path(config.out_dir)
     # Only the chief of a cluster writes the run folder; the other workers write theirs into
     # a temporary folder that is deleted at the end (Keras's pattern for multi-worker saving).
-    out = target if distribution.is_chief else Path(tempfile.mkdtemp(prefix="ics-worker-"))
+    out = target if distribution.is_chief else worker_run_folder()
 
     keras.utils.set_random_seed(config.seed)
     writer = RunWriter(out)
@@ -129,6 +129,26 @@ def _in_scope(distribution, runner, session):
         session.log(describe(distribution.record()) + ".")
     with distribution.scope():
         return runner(session)
+
+
+WORKERS_FOLDER = "ics-workers"  # in the temporary folder: the other workers' run copies
+# A copy unlocked and untouched this long was left by a killed worker (a new one is locked
+# within seconds of being made, by its worker or by one started beside it on this machine).
+STALE_WORKER_SECONDS = 120
+
+
+def worker_run_folder() -> Path:
+    """A new temporary run folder for a worker of a cluster other than the chief. Copies
+    that killed workers left behind (no live process holds their lock) are removed first,
+    so killing and resuming a cluster does not fill the disk."""
+    parent = Path(tempfile.gettempdir()) / WORKERS_FOLDER
+    parent.mkdir(parents=True, exist_ok=True)
+    for old in parent.glob("run-*"):
+        with contextlib.suppress(OSError):
+            if time.time() - old.stat().st_mtime > STALE_WORKER_SECONDS \
+                    and not RunLock.is_held(old):
+                shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix="run-", dir=parent))
 
 
 def _as_worker(result: dict, target: Path, distribution) -> dict:
