@@ -6,7 +6,7 @@
 
 MODULES = ("input_pipeline", "legacy_baseline", "compute_roof", "bottleneck",
            "prediction_latency", "gui_responsiveness", "scale", "memory", "accuracy", "export",
-           "curation")
+           "curation", "distribute")
 
 # Run only when named with --only: they explain figures rather than measure a goal.
 DIAGNOSTICS = ("pipeline_stages",)

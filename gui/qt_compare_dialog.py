@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, Q
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 from PySide6.QtCore import Qt
 
+from core.training.distribute import describe
 from gui.qt_runs_list import friendly_date, status_words
 from gui.qt_training_plots import CompactPlot, EpochAxis, _PercentAxis, accuracy_floor
 
@@ -37,6 +38,7 @@ SETTINGS = (
     ("Input size", lambda run: f"{run.image_size} px"),
     ("Epochs done", lambda run: str(len(run.history))),
     ("Batch size", lambda run: str(_training(run).get("batch_size", "?"))),
+    ("Trained on", lambda run: describe(run.config.get("distribution")) or "1 device"),
     ("Optimizer", lambda run: str(_training(run).get("optimizer") or "chosen by the app")),
     ("Learning rate", lambda run: _rate(_training(run).get("learning_rate"))),
     ("Created", lambda run: friendly_date(str(run.config.get("created", "")))),

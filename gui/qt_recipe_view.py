@@ -52,17 +52,26 @@ class QtRecipeView(QTextBrowser):
         self.setPlainText(EMPTY)
 
     def show_run(self, run) -> bool:
-        """Show the choices recorded in `run` (a `core.runs.run.Run`); True if it has any."""
-        items = recipe_items(getattr(run, "config", None) or {})
+        """Show the choices recorded in `run` (a `core.runs.run.Run`), and the devices it
+        trained on; True if it has any choices."""
+        from core.training.distribute import describe
+
+        config = getattr(run, "config", None) or {}
+        items = recipe_items(config)
+        # "Trained on 2 devices (mirrored), batch 64": a run from the command line's --strategy.
+        trained_on = describe(config.get("distribution") if isinstance(config, dict) else None)
+        devices = f"<p style='margin:0 0 6px 0'>{html.escape(trained_on)}.</p>" \
+            if trained_on else ""
         if not items:
-            self.setPlainText("You chose the settings of this run (model "
-                              f"{(run.config or {}).get('model', '?')}): the app chose nothing.")
+            text = ("You chose the settings of this run (model "
+                    f"{config.get('model', '?')}): the app chose nothing.")
+            self.setHtml(f"<p style='margin:0 0 6px 0'>{html.escape(text)}</p>" + devices)
             return False
         parts = [f"<p style='margin:0 0 6px 0'>What the app chose for \u201c"
                  f"{html.escape(run.name)}\u201d, and why:</p>"]
         parts += [f"<p style='margin:0 0 6px 0'><b>{html.escape(heading)}.</b> "
                   f"{html.escape(why)}</p>" for heading, why in items]
-        self.setHtml("".join(parts))
+        self.setHtml("".join(parts) + devices)
         return True
 
     def clear_for_training(self) -> None:

@@ -87,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class-weights", action=argparse.BooleanOptionalAction, default=None,
                    help="weight classes inversely to their size (default: on when the classes "
                         "are imbalanced)")
+    p.add_argument("--strategy", default=None,
+                   help="auto (default: one device, or every local GPU when there are several), "
+                        "one, mirrored (tf.distribute over the local GPUs or CPU replicas) or "
+                        "multi-worker (several machines, from TF_CONFIG; see README 'Bigger "
+                        "machines'); with --resume: the run's own")
+    p.add_argument("--cpu-replicas", type=int, default=None, metavar="N",
+                   help="split the CPU into N logical devices (machines without GPUs: tests "
+                        "the distributed path); --batch-size is per replica")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     _add_transfer_arguments(p)
 

@@ -6,6 +6,7 @@ from core.cli.common import PrintListener, UsageError, emit
 
 def cmd_train(args) -> int:
     from core.training import scan_for_training, train
+    from core.training.distribute import prepare
     from core.training.request import build_request
 
     if args.resume:
@@ -17,6 +18,8 @@ def cmd_train(args) -> int:
                          "(or --resume RUN to continue a run)")
     # Everything that needs no data is checked here, before the (slow) scan.
     request = build_request(training_config(args))
+    # Devices are split and a cluster joined before TensorFlow runs any operation.
+    prepare(request.config.strategy, request.config.cpu_replicas, request.config.batch_size)
     listener = PrintListener()
     scan = scan_for_training(request, listener=listener)
     request, _ = request.resolve(scan)  # one class: stops here, before TensorFlow builds anything
@@ -44,20 +47,32 @@ def training_config(args):
         optimizer=args.optimizer, learning_rate=args.lr, augment=args.augment,
         val_split=args.val_split, test_split=args.test_split, seed=args.seed,
         early_stopping=args.early_stopping, class_weights=args.class_weights, mode=args.mode,
-        precision=args.precision, extra=_transfer_extra(args))
+        precision=args.precision, extra=_transfer_extra(args),
+        strategy=args.strategy or "auto", cpu_replicas=args.cpu_replicas)
 
 
 def _resume(args) -> int:
     from core.training import resume_training
+    from core.training.distribute import check_choice, cluster_task, prepare
     from core.util.atomic import check_writable
     from core.runs.run import Run
 
     if args.data or args.out:
         raise UsageError("--resume RUN continues a run with its own data and settings; leave out "
                          "DATA and --out.")
-    Run.open(args.resume)  # a clear message for a missing or damaged run, before anything slow
-    check_writable(args.resume)
-    result = resume_training(args.resume, epochs=args.epochs, listener=PrintListener())
+    run = Run.open(args.resume)  # a clear message for a missing or damaged run, before anything slow
+    saved = run.config.get("training") if isinstance(run.config.get("training"), dict) else {}
+    strategy = args.strategy or saved.get("strategy") or "auto"
+    replicas = args.cpu_replicas if args.cpu_replicas is not None else saved.get("cpu_replicas")
+    if isinstance(replicas, bool) or not isinstance(replicas, (int, type(None))):
+        replicas = None  # a damaged value: resume_training names it when it reads the settings
+    check_choice(strategy, replicas)
+    if strategy != "multi-worker" or cluster_task()[2]:
+        check_writable(args.resume)  # other workers of a cluster write nothing there
+    # As for a new run: devices split and the cluster joined before any TensorFlow operation.
+    prepare(strategy, replicas, saved.get("batch_size") or 32)
+    result = resume_training(args.resume, epochs=args.epochs, listener=PrintListener(),
+                             strategy=strategy, cpu_replicas=replicas)
     emit(args, result, f"Run {result['run_dir']} resumed ({result['status']}, "
                        f"{result['epochs_completed']} epochs)")
     return 0

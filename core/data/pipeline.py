@@ -64,7 +64,8 @@ def decode_path(path, native, image_size: int):
 
 def make_dataset(paths: Sequence[str], labels: Sequence[int] | None, image_size: int,
                  batch_size: int, *, is_native: Callable[[str], bool] | None = None,
-                 shuffle: bool = False, augmenter=None, seed: int | None = None):
+                 shuffle: bool = False, augmenter=None, seed: int | None = None,
+                 shard: tuple[int, int] | None = None):
     """Stream (images, labels) batches, or images only when `labels` is None.
 
     Args:
@@ -76,6 +77,8 @@ def make_dataset(paths: Sequence[str], labels: Sequence[int] | None, image_size:
         shuffle: reshuffle the file order every epoch (seeded).
         augmenter: a callable on float32 batches (see core.data.augmentation.layers.build_augmenter).
         seed: seed for shuffling.
+        shard: (count, index): read only every count-th file from index on (a worker of a
+            cluster reads its own files; see core.training.distribute).
     """
     import os
 
@@ -88,6 +91,9 @@ def make_dataset(paths: Sequence[str], labels: Sequence[int] | None, image_size:
     autotune = tf.data.AUTOTUNE
     columns = (paths, native) if labels is None else (paths, native, np.asarray(labels, np.int32))
     dataset = tf.data.Dataset.from_tensor_slices(columns)
+    if shard is not None and shard[0] > 1:
+        # Sharded here, on the file list, so each worker decodes only its own pictures.
+        dataset = dataset.shard(*shard)
     if shuffle:
         dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
 

@@ -55,7 +55,8 @@ _TYPES = {"data_dir": ("text",), "out_dir": ("text",), "model": ("text",),
           "optimizer": ("text", "none"), "learning_rate": ("number", "none"),
           "augment": ("augmentation",), "val_split": ("number",), "test_split": ("number",),
           "seed": ("int",), "early_stopping": ("int", "none"), "class_weights": ("bool", "none"),
-          "mode": ("text", "none"), "precision": ("text",), "extra": ("table",)}
+          "mode": ("text", "none"), "precision": ("text",), "extra": ("table",),
+          "strategy": ("text",), "cpu_replicas": ("int", "none")}
 
 
 @dataclass
@@ -81,6 +82,10 @@ class TrainingConfig:
     mode: str | None = None  # None: the model family's default mode
     precision: str = "auto"  # from-scratch models: "auto", "float32" or "mixed_bfloat16"
     extra: dict = field(default_factory=dict)  # mode-specific options (transfer learning)
+    # tf.distribute (core.training.distribute): "auto", "one", "mirrored" or "multi-worker";
+    # batch_size is per replica. cpu_replicas: split the CPU into that many logical devices.
+    strategy: str = "auto"
+    cpu_replicas: int | None = None
 
     def validate(self) -> None:
         """Raise ConfigError with a sentence naming the first unusable setting."""
@@ -107,6 +112,9 @@ class TrainingConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        from core.training.distribute import check_names
+
+        check_names(self.strategy, self.cpu_replicas)
 
     def to_dict(self) -> dict:
         data = asdict(self)

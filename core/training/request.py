@@ -27,6 +27,8 @@ Rules:
 - output folder: outside the dataset, a folder, new or empty or an earlier run, writable (an
   earlier run's parent too: the new run is staged beside it); the feature cache folder outside
   the dataset too.
+- strategy (core.training.distribute): a known name and replica count; multi-worker needs a
+  TF_CONFIG naming this task. Only the chief of a cluster checks (and writes) the output folder.
 - transfer options against the model: weights files exist, --alpha fits a backbone that has a
   width, --fusion-base is one of the bases, --from-run is a finetune run of the same model
   and size (its classes are checked against the data in `resolve`).
@@ -142,7 +144,10 @@ def build_request(config: TrainingConfig) -> TrainingRequest:
     from core.data.augmentation.presets import load_augmentation
     from core.models.registry import get_model_spec
 
+    from core.training.distribute import check_choice, cluster_task
+
     config.validate()
+    check_choice(config.strategy, config.cpu_replicas)  # multi-worker: TF_CONFIG too
     recipe, choices = None, []
     if config.model == AUTO:
         from core.training.recipe import plan
@@ -171,7 +176,9 @@ def build_request(config: TrainingConfig) -> TrainingRequest:
     augment = config.augment if config.augment == AUTO else \
         load_augmentation(config.augment).to_dict()
     extra = _transfer_extra(config, mode, image_size) if spec.family == "transfer" else {}
-    check_output_folder(Path(config.out_dir), Path(config.data_dir))
+    if config.strategy != "multi-worker" or cluster_task()[2]:
+        # Other workers of a cluster write nothing there (the chief may be writing already).
+        check_output_folder(Path(config.out_dir), Path(config.data_dir))
     resolved = replace(config, mode=mode, image_size=image_size, extra=extra, augment=augment)
     return TrainingRequest(config=resolved, family=spec.family, recipe=recipe,
                            choices=tuple(choices))

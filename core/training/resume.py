@@ -10,15 +10,22 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from core.errors import RunError, StudioError, TrainingError
 from core.runs.layout import BEST_MODEL, CONFIG_FILE, FINAL_MODEL, LAST_MODEL
 from core.training.config import MAX_SEED, TrainingConfig
+from core.training.distribute import prepare
 from core.training.graphs import released_tensorflow_graphs
 from core.training.request import check_output_folder
 from core.training.session import TrainingSession, class_weights_for
+<<<<<<< HEAD
 from core.training.trainer import _execute, _process_info, _reviewed, _scan, _training_lock
+=======
+from core.training.trainer import (_as_worker, _execute, _process_info, _scan, _training_lock,
+                                   _worker_folder, worker_run_folder)
+>>>>>>> issue-17
 from core.training.writer import RunWriter
 from core.util import atomic
 from core.util.progress import CancelToken, ProgressListener, notify
@@ -26,7 +33,8 @@ from core.util.progress import CancelToken, ProgressListener, notify
 
 def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
                     listener: ProgressListener | None = None,
-                    cancel: CancelToken | None = None) -> dict:
+                    cancel: CancelToken | None = None, strategy: str | None = None,
+                    cpu_replicas: int | None = None) -> dict:
     """Continue an interrupted (or stopped) run from the last epoch it finished.
 
     The history up to that epoch is kept, the model and its optimizer come from last.keras,
@@ -34,6 +42,9 @@ def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
     recorded (not the current ones); if the dataset changed, resuming is refused (the splits
     would differ). `epochs` is the new total (default: the run's own).
     From-scratch runs only for now (transfer modes keep no checkpoint).
+
+    `strategy` and `cpu_replicas` (core.training.distribute): default, the run's own. In a
+    multi-worker cluster every worker resumes the same run folder; only the chief writes it.
 
     Returns the same dict as `train`. Raises TrainingError with a sentence when the run
     cannot be resumed.
@@ -51,6 +62,10 @@ def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
         raise TrainingError(str(error)) from None
     out = Path(run_dir)
     config, saved = _saved_config(run, out, epochs)
+    config = replace(config, strategy=strategy or config.strategy,
+                     cpu_replicas=cpu_replicas if cpu_replicas is not None
+                     else config.cpu_replicas)
+    distribution = prepare(config.strategy, config.cpu_replicas, config.batch_size)
     checkpoint = run.checkpoint()
     if checkpoint is None:
         raise TrainingError(_no_checkpoint(run, out))
@@ -61,7 +76,8 @@ def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
     if done >= config.epochs:
         raise TrainingError(f"{out} has already finished all {done} epochs; pass --epochs with a "
                             f"larger total (e.g. --epochs {done + 5}) to train it further.")
-    check_output_folder(out, Path(config.data_dir), replace=False)
+    if distribution.is_chief:
+        check_output_folder(out, Path(config.data_dir), replace=False)
     try:
         augmentation = load_augmentation(saved.get("augment", config.augment))
     except StudioError as error:
@@ -88,28 +104,35 @@ def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
         raise TrainingError(f"The dataset {config.data_dir} changed since this run started (its "
                             "classes or image counts differ), so resuming would mix different "
                             "training and validation images. Start a new run instead.")
-    with _training_lock(out), released_tensorflow_graphs():
+    # Only the chief writes the run; another worker keeps its copy in a temporary folder.
+    folder = out if distribution.is_chief else worker_run_folder()
+    with _training_lock(folder), released_tensorflow_graphs(), \
+            _worker_folder(folder, distribution), distribution.scope():
         try:
             check_model_archive(path)
         except RunError as error:
             raise TrainingError(str(error)) from None
         keras.utils.set_random_seed((config.seed + done) % (MAX_SEED + 1))
         model = keras.models.load_model(path, compile=True, safe_mode=True)
-        writer = RunWriter(out)
+        writer = RunWriter(folder)
         history = [row for row in run.history if _epoch(row) <= done]
         resumed = run.config.get("resumed")
         state = run.config | _process_info() | {
             "status": "running", "epochs_completed": done,
-            "training": saved | {"epochs": config.epochs},
+            "training": saved | {"epochs": config.epochs, "strategy": config.strategy,
+                                 "cpu_replicas": config.cpu_replicas},
+            "distribution": distribution.record(),
             "resumed": (resumed if isinstance(resumed, list) else []) + [
                 {"at_epoch": done, "when": _dt.datetime.now().isoformat(timespec="seconds")}]}
-        repaired = _repair_best(out, path, done, history, state, check_model_archive)
+        repaired = _repair_best(folder, path, done, history, state, check_model_archive) \
+            if distribution.is_chief else None
         writer.resume(state, history)
         session = TrainingSession(config=config, scan=scan, writer=writer,
                                   image_size=run.image_size, augmentation=augmentation,
                                   listener=listener, cancel=cancel,
                                   class_weight=class_weights_for(scan, len(scan.classes))
-                                  if config.class_weights else None, checkpoints=True)
+                                  if config.class_weights else None, checkpoints=True,
+                                  distribution=distribution)
         if repaired:
             session.log(repaired)
         notify(listener, "on_log", f"Resuming {out} after epoch {done} of {config.epochs}.")
@@ -121,7 +144,7 @@ def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
                         epoch_offset=done)
             return model
 
-        return _execute(session, fit)
+        return _as_worker(_execute(session, fit), out, distribution)
 
 
 def _saved_config(run, out: Path, epochs: int | None) -> tuple[TrainingConfig, dict]:

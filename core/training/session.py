@@ -11,6 +11,7 @@ import numpy as np
 from core.util.progress import CancelToken, Cancelled, ProgressListener, notify
 from core.training.callbacks import _StopNow, _validation_callback, make_run_callback
 from core.training.config import TrainingConfig
+from core.training.distribute import describe
 from core.training.writer import RunWriter
 
 
@@ -27,6 +28,14 @@ class TrainingSession:
     cancel: CancelToken
     class_weight: dict | None
     checkpoints: bool = False  # save last.keras every epoch (runs that resume_training supports)
+    distribution: object = None  # core.training.distribute.Distribution (None: one device)
+
+    @property
+    def batch_size(self) -> int:
+        """The global batch: --batch-size per replica times the replicas (Keras splits each
+        batch across them)."""
+        return self.distribution.global_batch_size if self.distribution else \
+            self.config.batch_size
 
     @property
     def labels(self) -> list[str]:
@@ -50,15 +59,27 @@ class TrainingSession:
 
         size = image_size or self.image_size
         train = self.scan.samples("train")
-        augmenter = build_augmenter(self.augmentation, seed=self.config.seed) if augment else None
-        train_ds = make_dataset([s.path for s in train], [s.label for s in train], size,
-                                self.config.batch_size, is_native=self.scan.is_native,
-                                shuffle=True, augmenter=augmenter, seed=self.config.seed)
+        seed = self.config.seed
+
+        def train_ds(batch_size, shard=None):
+            augmenter = build_augmenter(self.augmentation, seed=seed) if augment else None
+            return make_dataset([s.path for s in train], [s.label for s in train], size,
+                                batch_size, is_native=self.scan.is_native, shuffle=True,
+                                augmenter=augmenter, seed=seed, shard=shard)
+
         validation = self.scan.samples("validation")
-        val_ds = make_dataset([s.path for s in validation], [s.label for s in validation], size,
-                              self.config.batch_size, is_native=self.scan.is_native) \
-            if validation else None
-        return train_ds, val_ds
+
+        def val_ds(batch_size, shard=None):
+            return make_dataset([s.path for s in validation], [s.label for s in validation],
+                                size, batch_size, is_native=self.scan.is_native, shard=shard)
+
+        if self.distribution is not None and self.distribution.sharded:
+            from core.training.distribute import distributed
+
+            weights = self.class_weight
+            return (distributed(self.distribution, train_ds, weights),
+                    distributed(self.distribution, val_ds) if validation else None)
+        return train_ds(self.batch_size), val_ds(self.batch_size) if validation else None
 
     def fit(self, model, train_ds, val_ds, epochs: int, stage: str, epoch_offset: int = 0,
             steps_per_epoch: int | None = None, save_best: Callable | None = None,
@@ -72,7 +93,7 @@ class TrainingSession:
         """
         import keras
 
-        steps = steps_per_epoch or math.ceil(len(self.scan.samples("train")) / self.config.batch_size)
+        steps = steps_per_epoch or math.ceil(len(self.scan.samples("train")) / self.batch_size)
         notify(self.listener, "on_stage", stage, epochs)
         notify(self.listener, "on_train_begin", {
             "epochs": epoch_offset + epochs, "initial_epoch": epoch_offset, "stage": stage,
@@ -88,18 +109,28 @@ class TrainingSession:
                 monitor="val_loss" if val_ds is not None or validation_logs else "loss",
                 patience=self.config.early_stopping)
             callbacks.append(stopper)
+        if self.distribution is not None and self.distribution.workers > 1:
+            from core.training.distribute import fit_across_workers
+
+            fit_across_workers(model)
         try:
             with warnings.catch_warnings():
                 # Our datasets have no known length until the first epoch ends: expected.
                 warnings.filterwarnings("ignore", message=".*ran out of data")
+                # A distributed dataset carries its class weights already (Keras cannot map one).
                 model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=0,
-                          shuffle=False, callbacks=callbacks, class_weight=self.class_weight)
+                          shuffle=False, callbacks=callbacks,
+                          class_weight=None if _is_distributed(train_ds) else self.class_weight)
         except _StopNow:
             self.log("Stopped by the user; the best model so far is kept.")
             raise Cancelled("Stopped by the user.") from None
         if self.config.early_stopping and getattr(callbacks[-1], "stopped_epoch", 0):
             self.log(f"Early stopping: validation loss did not improve for "
                      f"{self.config.early_stopping} epochs.")
+
+
+def _is_distributed(dataset) -> bool:
+    return type(dataset).__name__.startswith("Distributed")
 
 
 def compile_for_training(model, optimizer, num_classes: int, steps_per_execution: int = 1) -> None:
@@ -129,6 +160,9 @@ def data_summary(session: TrainingSession) -> str:
             f"{label} {count}" for label, count in zip(session.labels, counts)))
     if session.scan.split_note():
         lines.append("  " + session.scan.split_note())
+    trained_on = describe(session.writer.config.get("distribution"))
+    if trained_on:
+        lines += ["", trained_on + " (config.json, \"distribution\")."]
     recipe = session.writer.config.get("recipe") or {}
     if recipe.get("choices"):
         lines += ["", "Choices made for you (see config.json, \"recipe\"):"]

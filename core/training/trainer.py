@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import os
+import shutil
 import socket
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from core.runs.layout import BEST_MODEL, FINAL_MODEL, RUN_FORMAT_VERSION, SUMMAR
 from core.errors import RunError
 from core.runs.lock import RunLock
 from core.training.config import TrainingConfig
+from core.training.distribute import describe, prepare
 from core.data.review import review_note
 from core.errors import TrainingError
 from core.training.graphs import released_tensorflow_graphs
@@ -80,7 +83,11 @@ def train(request: TrainingRequest | TrainingConfig, listener: ProgressListener 
     for warning in warnings:
         notify(listener, "on_log", "Note: " + warning)
     config = request.config
-    out = Path(config.out_dir)
+    distribution = prepare(config.strategy, config.cpu_replicas, config.batch_size)
+    target = Path(config.out_dir)
+    # Only the chief of a cluster writes the run folder; the other workers write theirs into
+    # a temporary folder that is deleted at the end (Keras's pattern for multi-worker saving).
+    out = target if distribution.is_chief else worker_run_folder()
 
     keras.utils.set_random_seed(config.seed)
     writer = RunWriter(out)
@@ -96,9 +103,10 @@ def train(request: TrainingRequest | TrainingConfig, listener: ProgressListener 
                     **_kept_together(scan)},
         "versions": _versions(),
         "epochs_completed": 0,
+        "distribution": distribution.record(),
         **({"review": review} if review else {}),
     }
-    with _training_lock(out), released_tensorflow_graphs():
+    with _training_lock(out), released_tensorflow_graphs(), _worker_folder(out, distribution):
         try:
             writer.start(run_config | _process_info(), list(scan.classes))
             session = TrainingSession(config=config, scan=scan, writer=writer,
@@ -106,10 +114,59 @@ def train(request: TrainingRequest | TrainingConfig, listener: ProgressListener 
                                       augmentation=request.augmentation(), listener=listener,
                                       cancel=cancel,
                                       class_weight=class_weights_for(scan, len(scan.classes))
-                                      if config.class_weights else None)
-            return _execute(session, lambda: MODE_RUNNERS[request.mode](session))
+                                      if config.class_weights else None,
+                                      distribution=distribution)
+            # Every model is built, compiled and fitted inside the strategy's scope.
+            result = _execute(session, lambda: _in_scope(distribution,
+                                                         MODE_RUNNERS[request.mode], session))
+            return _as_worker(result, target, distribution)
         finally:
             writer.close()  # a new run that never saved a model leaves the old one in place
+
+
+def _in_scope(distribution, runner, session):
+    if distribution.replicas > 1 or distribution.workers > 1:
+        session.log(describe(distribution.record()) + ".")
+    with distribution.scope():
+        return runner(session)
+
+
+WORKERS_FOLDER = "ics-workers"  # in the temporary folder: the other workers' run copies
+# A copy unlocked and untouched this long was left by a killed worker (a new one is locked
+# within seconds of being made, by its worker or by one started beside it on this machine).
+STALE_WORKER_SECONDS = 120
+
+
+def worker_run_folder() -> Path:
+    """A new temporary run folder for a worker of a cluster other than the chief. Copies
+    that killed workers left behind (no live process holds their lock) are removed first,
+    so killing and resuming a cluster does not fill the disk."""
+    parent = Path(tempfile.gettempdir()) / WORKERS_FOLDER
+    parent.mkdir(parents=True, exist_ok=True)
+    for old in parent.glob("run-*"):
+        with contextlib.suppress(OSError):
+            if time.time() - old.stat().st_mtime > STALE_WORKER_SECONDS \
+                    and not RunLock.is_held(old):
+                shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix="run-", dir=parent))
+
+
+def _as_worker(result: dict, target: Path, distribution) -> dict:
+    """A worker other than the chief reports the cluster's run folder (which the chief
+    wrote), not its own temporary one."""
+    if distribution.is_chief:
+        return result
+    return result | {"run_dir": str(target), "worker": distribution.worker_index}
+
+
+@contextlib.contextmanager
+def _worker_folder(out: Path, distribution):
+    """A worker's temporary run folder is removed at the end; the chief's is the run."""
+    try:
+        yield
+    finally:
+        if not distribution.is_chief:
+            shutil.rmtree(out, ignore_errors=True)
 
 
 def _reviewed(scan, recorded: dict | None = None):

@@ -10,6 +10,7 @@ import numpy as np
 from core.util.progress import notify
 from core.errors import TrainingError
 from core.training.session import TrainingSession
+from core.training.transfer.extraction import run_extraction as _run_extraction
 from core.training.transfer.feature_cache import FEATURE_CACHE_FORMAT, FeatureCache
 from core.training.transfer.options import CACHE_ENV, TransferOptions, cache_dir
 
@@ -84,9 +85,10 @@ def extract_features(session: TrainingSession, network, options: TransferOptions
     """Features of every training and validation image, from the cache where possible.
 
     Only images whose content is not cached for some base are decoded (once, at the network's
-    input size) and run through the bases that miss them, a batch at a time, reporting
-    on_stage("extract", total) and on_step(done, total) and checking `cancel` between batches.
-    What was extracted is cached even when the run is cancelled. Records cache use and
+    input size) and run through the bases that miss them, a batch at a time on every local
+    device (core.training.transfer.extraction), reporting on_stage("extract", total) and
+    on_step(done, total) and checking `cancel` between batches. The cache is saved as it
+    fills and at the end, also when the run is cancelled: a killed run loses little. Records cache use and
     extraction time in config.json. `plan`: from `plan_features`, when the caller made it.
     """
     from core.data.pipeline import make_dataset
@@ -126,7 +128,7 @@ def extract_features(session: TrainingSession, network, options: TransferOptions
                    "damaged_rows": sum(cache.damaged for cache in caches)},
             extraction={"images": done, "seconds": round(seconds, 3),
                         "images_per_second": round(done / seconds, 2) if done else None,
-                        "batch_size": session.config.batch_size,
+                        "batch_size": session.batch_size,
                         "finished": done == len(todo)})
     if todo:
         session.log(f"Extracted {done} images in {seconds:.1f}s ({done / max(seconds, 1e-9):.1f} "
@@ -188,27 +190,3 @@ def _free_bytes(directory: Path) -> int | None:
         return shutil.disk_usage(folder).free
     except OSError:
         return None
-
-
-def _run_extraction(session, network, caches, todo, path_of, make_dataset, progress) -> None:
-    """Extract `todo` (digests) a batch at a time; progress[0] counts the images done."""
-    if not todo:
-        return
-    total = len(todo)
-    notify(session.listener, "on_stage", "extract", total)
-    dataset = make_dataset([path_of[d] for d in todo], list(range(total)), network.input_size,
-                           session.config.batch_size, is_native=session.scan.is_native)
-    branches = [network.branches[choice.name] for choice in network.choices]
-    done = 0
-    for images, positions in dataset:
-        session.cancel.raise_if_cancelled()
-        batch_digests = [todo[int(i)] for i in positions.numpy()]
-        for branch, cache in zip(branches, caches):
-            rows = [i for i, d in enumerate(batch_digests) if d not in cache]
-            if rows:
-                batch = images if len(rows) == len(batch_digests) else images.numpy()[rows]
-                cache.put([batch_digests[i] for i in rows], branch.predict_on_batch(batch))
-        done += len(batch_digests)
-        progress[0] = done
-        notify(session.listener, "on_step", done, total)
-    session.cancel.raise_if_cancelled()

@@ -56,14 +56,19 @@ def train_head(session: TrainingSession, network, options: TransferOptions, data
     from core.models.optimizers import make_optimizer
 
     config = session.config
-    steps = math.ceil(len(data.train_x) / config.batch_size)
+    steps = math.ceil(len(data.train_x) / session.batch_size)  # the global batch
     # Batches of features take microseconds: one compiled call per epoch instead of one per
     # batch makes the head stage several times faster (cancel is still checked every epoch).
+    # Under a strategy with several replicas, Keras's multi-step loop fails in TensorFlow
+    # ("You must feed a value for placeholder tensor ... while/cond/Placeholder"): one step
+    # per call there.
+    distributed = session.distribution is not None and (
+        session.distribution.replicas > 1 or session.distribution.workers > 1)
     compile_for_training(network.head, make_optimizer(config.optimizer, config.learning_rate),
-                         session.num_classes, steps_per_execution=steps)
+                         session.num_classes, steps_per_execution=1 if distributed else steps)
     train_ds = tf.data.Dataset.from_tensor_slices((data.train_x, data.train_y)).shuffle(
         len(data.train_x), seed=config.seed, reshuffle_each_iteration=True).batch(
-        config.batch_size).prefetch(2)
+        session.batch_size).prefetch(2)
     best = _BestHead(network)
     session.model = network.model
     try:
