@@ -20,12 +20,8 @@ from core.training.distribute import prepare
 from core.training.graphs import released_tensorflow_graphs
 from core.training.request import check_output_folder
 from core.training.session import TrainingSession, class_weights_for
-<<<<<<< HEAD
-from core.training.trainer import _execute, _process_info, _reviewed, _scan, _training_lock
-=======
-from core.training.trainer import (_as_worker, _execute, _process_info, _scan, _training_lock,
-                                   _worker_folder, worker_run_folder)
->>>>>>> issue-17
+from core.training.trainer import (_as_worker, _execute, _process_info, _reviewed, _scan,
+                                   _training_lock, _worker_folder, worker_run_folder)
 from core.training.writer import RunWriter
 from core.util import atomic
 from core.util.progress import CancelToken, ProgressListener, notify
