@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from core.util.progress import notify
 from core.errors import TrainingError
 from core.training.session import TrainingSession
 from core.training.transfer.extraction import run_extraction as _run_extraction
