@@ -137,8 +137,8 @@ class QtWarningPicturesDialog(QDialog):
         self.groups_layout = QVBoxLayout(container)
         self.groups_layout.setSpacing(8)
         self.groups = [[self._absolute(rel) for rel in group] for group in record["groups"]]
-        for group in self.groups[:MAX_GROUPS]:
-            self.groups_layout.addWidget(self._group_row(group))
+        for group, rels in list(zip(self.groups, record["groups"]))[:MAX_GROUPS]:
+            self.groups_layout.addWidget(self._group_row(group, rels))
         if len(self.groups) > MAX_GROUPS:
             more = QLabel(f"\u2026and {len(self.groups) - MAX_GROUPS} more groups.")
             self.groups_layout.addWidget(more)
@@ -179,7 +179,7 @@ class QtWarningPicturesDialog(QDialog):
 
         return absolute_path(self.scan.root, rel)
 
-    def _group_row(self, group: list[str]) -> QFrame:
+    def _group_row(self, group: list[str], rels: list[str]) -> QFrame:
         row = QFrame()
         row.setObjectName("pictureGroup")
         row.setFrameShape(QFrame.Shape.StyledPanel)
@@ -188,7 +188,6 @@ class QtWarningPicturesDialog(QDialog):
         grid.setHorizontalSpacing(10)
         reasons = self.record.get("reasons") or {}
         columns = 6
-        rels = self.record["groups"][self.groups.index(group)]
         for index, (path, rel) in enumerate(zip(group[:MAX_TILES], rels)):
             tile = _Tile(path, self.where(path), Path(path).name, reasons.get(rel, ""))
             self.tiles[path] = tile
@@ -248,12 +247,10 @@ class QtWarningPicturesDialog(QDialog):
             self.exclude_button.setEnabled(False)
 
     def _on_exclude_clicked(self) -> None:
-        for rel in self.record["exclude"]:
-            if rel in self._left_out():
-                continue
-            path = self._absolute(rel)
-            info = self.scan.info.get(path)
-            self.store.decide(path, "exclude", digest=info.digest if info else None)
+        done = set(self._left_out())
+        paths = [self._absolute(rel) for rel in self.record["exclude"] if rel not in done]
+        self.store.exclude_all({path: getattr(self.scan.info.get(path), "digest", None)
+                                for path in paths})  # one read and one save for them all
         self._show_status()
         self.decisionsChanged.emit()
 

@@ -83,11 +83,11 @@ def cmd_review(args) -> int:
     for picture in args.mark:
         key, decision = store.mark(scan, picture, args.label)
         done.append({"picture": picture, "key": key, **decision})
-    for picture in args.exclude:
-        path = os.path.abspath(os.path.expanduser(picture))
-        info = scan.info.get(path)
-        decision = store.decide(path, "exclude", digest=info.digest if info else None)
-        done.append({"picture": picture, **decision})
+    paths = {os.path.abspath(os.path.expanduser(picture)): picture for picture in args.exclude}
+    decisions = store.exclude_all({path: getattr(scan.info.get(path), "digest", None)
+                                   for path in paths})
+    done += [{"picture": picture, **decision}
+             for picture, decision in zip(paths.values(), decisions)]
     undone = store.undo() if args.undo else None
     _, summary = store.apply(scan, with_added=True)
     report = {"file": str(store.path), "added_folder": str(store.added_folder), "done": done,

@@ -34,8 +34,8 @@ import re
 from pathlib import Path
 
 from core.data.imageio import probe_image_bytes
-from core.data.review_apply import ADDED_PREFIX, apply_decisions, review_note  # noqa: F401
-from core.errors import ConfigError, ImageReadError
+from core.data.review_apply import ADDED_PREFIX, apply_decisions
+from core.errors import ConfigError
 from core.util import atomic
 
 REVIEW_FOLDER = "reviews"
@@ -132,12 +132,26 @@ class ReviewStore:
                     **({"digest": digest} if digest else {})}
         return self._record(self.relative(path), decision)
 
+    def exclude_all(self, pictures: dict) -> list[dict]:
+        """Exclude several pictures of the dataset at once (`pictures`: path -> its content
+        digest or None), reading and saving the file once; each stays its own Undo step.
+        Raises ConfigError, recording nothing, when one is not inside the dataset."""
+        keyed = [(self.relative(path), {"action": "exclude", **({"digest": digest} if digest
+                                                                 else {})})
+                 for path, digest in pictures.items()]
+        return self._record_all(keyed)
+
     def _record(self, key: str, decision: dict) -> dict:
+        return self._record_all([(key, decision)])[0]
+
+    def _record_all(self, keyed: list[tuple[str, dict]]) -> list[dict]:
         self.load()  # what another window (or the command line) decided meanwhile is kept
-        self.history.append({"path": key, "before": self.decisions.get(key)})
-        self.decisions[key] = decision
-        self.save()
-        return decision
+        for key, decision in keyed:
+            self.history.append({"path": key, "before": self.decisions.get(key)})
+            self.decisions[key] = decision
+        if keyed:
+            self.save()
+        return [decision for _, decision in keyed]
 
     def mark(self, scan, picture: str | os.PathLike, label: str) -> tuple[str, dict]:
         """The person says `picture` is a `label` (one of `scan.classes`; `scan`: this
@@ -149,9 +163,10 @@ class ReviewStore:
             raise ConfigError(f"{label!r} is not one of the dataset's classes "
                               f"({', '.join(scan.classes)}); mark the picture as one of them.")
         picture = os.path.abspath(os.path.expanduser(os.fspath(picture)))
-        sample = self._sample_of(scan, picture)
+        sample, data, info = self._sample_of(scan, picture), None, None
         if sample is None and not self.inside(picture):
-            sample = self._same_bytes_in(scan, picture)
+            data, info = _read_picture(picture)  # read and checked once, also for the copy
+            sample = _sample_with_digest(scan, info.digest)
         if sample is not None:
             info = scan.info.get(sample.path)
             current = scan.classes[sample.label]
@@ -165,7 +180,7 @@ class ReviewStore:
             raise ConfigError(f"{picture} is inside the dataset but is not one of its pictures "
                               "(unreadable, or not in a class folder); move it into a class "
                               "folder, or mark a picture from elsewhere.")
-        digest, copy = self._copy_in(picture)
+        digest, copy = self._copy_in(picture, data, info)
         key = ADDED_PREFIX + digest
         return key, self._record(key, {"action": "add", "label": label, "digest": digest,
                                        "file": str(copy), "name": os.path.basename(picture),
@@ -178,27 +193,9 @@ class ReviewStore:
         return next((sample for samples in scan.splits.values() for sample in samples
                      if self.relative(sample.path) == key), None)
 
-    def _same_bytes_in(self, scan, picture: str):
-        """The dataset's sample with the same bytes as `picture`, or None."""
-        try:
-            digest = probe_image_bytes(Path(picture).read_bytes()).digest
-        except (OSError, ImageReadError):
-            return None  # _copy_in says what is wrong with it
-        path = next((path for path, info in scan.info.items() if info.digest == digest), None)
-        return next((sample for samples in scan.splits.values() for sample in samples
-                     if sample.path == path), None) if path else None
-
-    def _copy_in(self, picture: str) -> tuple[str, Path]:
-        """Copy `picture` into `added_folder` as <digest><extension> (checked readable first);
-        (digest, copy)."""
-        try:
-            data = Path(picture).read_bytes()
-        except FileNotFoundError:
-            raise ConfigError(f"{picture} does not exist; mark a picture file that is on this "
-                              "computer.") from None
-        except IsADirectoryError:
-            raise ConfigError(f"{picture} is a folder; mark one picture at a time.") from None
-        info = probe_image_bytes(data)  # ImageReadError says why it cannot be used
+    def _copy_in(self, picture: str, data: bytes, info) -> tuple[str, Path]:
+        """Copy `picture` (its bytes `data`, probed as `info`) into `added_folder` as
+        <digest><extension>; (digest, copy)."""
         copy = self.added_folder / (info.digest + os.path.splitext(picture)[1].lower())
         if not copy.is_file() or copy.stat().st_size != len(data):
             atomic.write_bytes(copy, data)
@@ -258,6 +255,28 @@ class ReviewStore:
             return scan, {}
         scan, summary = apply_decisions(scan, decisions, self.relative, with_added)
         return scan, {"file": str(self.path), **summary}
+
+
+def _read_picture(picture: str):
+    """(bytes, ImageInfo) of a picture file. Raises ConfigError (missing file, a folder) or
+    ImageReadError (why it cannot be used as a picture)."""
+    try:
+        data = Path(picture).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{picture} does not exist; mark a picture file that is on this "
+                          "computer.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{picture} is a folder; mark one picture at a time.") from None
+    except OSError as error:
+        raise ConfigError(f"{picture} could not be read ({error.strerror or error}).") from None
+    return data, probe_image_bytes(data)
+
+
+def _sample_with_digest(scan, digest: str):
+    """The scan's sample whose file has this content digest (the same bytes), or None."""
+    path = next((path for path, info in scan.info.items() if info.digest == digest), None)
+    return next((sample for samples in scan.splits.values() for sample in samples
+                 if sample.path == path), None) if path else None
 
 
 def apply_review(scan, settings_folder: str | os.PathLike, with_added: bool = False):

@@ -28,7 +28,7 @@ from core.errors import RunError
 from core.runs.lock import RunLock
 from core.training.config import TrainingConfig
 from core.training.distribute import describe, prepare
-from core.data.review import review_note
+from core.data.review_apply import review_note
 from core.errors import TrainingError
 from core.training.graphs import released_tensorflow_graphs
 from core.training.modes import MODE_RUNNERS
