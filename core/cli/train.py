@@ -53,7 +53,7 @@ def training_config(args):
 
 def _resume(args) -> int:
     from core.training import resume_training
-    from core.training.distribute import check_choice, cluster_task, prepare
+    from core.training.distribute import check_choice, prepare, writes_the_run
     from core.util.atomic import check_writable
     from core.runs.run import Run
 
@@ -67,8 +67,8 @@ def _resume(args) -> int:
     if isinstance(replicas, bool) or not isinstance(replicas, (int, type(None))):
         replicas = None  # a damaged value: resume_training names it when it reads the settings
     check_choice(strategy, replicas)
-    if strategy != "multi-worker" or cluster_task()[2]:
-        check_writable(args.resume)  # other workers of a cluster write nothing there
+    if writes_the_run(strategy):
+        check_writable(args.resume)
     # As for a new run: devices split and the cluster joined before any TensorFlow operation.
     prepare(strategy, replicas, saved.get("batch_size") or 32)
     result = resume_training(args.resume, epochs=args.epochs, listener=PrintListener(),

@@ -76,6 +76,12 @@ def cluster_task() -> tuple[int, int, bool]:
     return len(workers), position, chief
 
 
+def writes_the_run(strategy) -> bool:
+    """False for a worker of a multi-worker cluster other than the chief: it writes nothing in
+    the run folder (the chief may be writing there already), so it does not check it."""
+    return strategy != "multi-worker" or cluster_task()[2]
+
+
 @dataclass(frozen=True)
 class Distribution:
     """How a run trains: the strategy object and what config.json records of it."""
@@ -91,6 +97,11 @@ class Distribution:
     @property
     def global_batch_size(self) -> int:
         return self.per_replica_batch * self.replicas
+
+    @property
+    def several(self) -> bool:
+        """More than one replica or worker: the work is spread across them."""
+        return self.replicas > 1 or self.workers > 1
 
     @property
     def sharded(self) -> bool:

@@ -144,7 +144,7 @@ def build_request(config: TrainingConfig) -> TrainingRequest:
     from core.data.augmentation.presets import load_augmentation
     from core.models.registry import get_model_spec
 
-    from core.training.distribute import check_choice, cluster_task
+    from core.training.distribute import check_choice, writes_the_run
 
     config.validate()
     check_choice(config.strategy, config.cpu_replicas)  # multi-worker: TF_CONFIG too
@@ -176,8 +176,7 @@ def build_request(config: TrainingConfig) -> TrainingRequest:
     augment = config.augment if config.augment == AUTO else \
         load_augmentation(config.augment).to_dict()
     extra = _transfer_extra(config, mode, image_size) if spec.family == "transfer" else {}
-    if config.strategy != "multi-worker" or cluster_task()[2]:
-        # Other workers of a cluster write nothing there (the chief may be writing already).
+    if writes_the_run(config.strategy):
         check_output_folder(Path(config.out_dir), Path(config.data_dir))
     resolved = replace(config, mode=mode, image_size=image_size, extra=extra, augment=augment)
     return TrainingRequest(config=resolved, family=spec.family, recipe=recipe,

@@ -125,7 +125,7 @@ def train(request: TrainingRequest | TrainingConfig, listener: ProgressListener 
 
 
 def _in_scope(distribution, runner, session):
-    if distribution.replicas > 1 or distribution.workers > 1:
+    if distribution.several:
         session.log(describe(distribution.record()) + ".")
     with distribution.scope():
         return runner(session)

@@ -10,13 +10,14 @@ Example:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from core.errors import ConfigError
 from core.training.transfer.feature_cache import FeatureCache
-from core.training.transfer.features import _feature_key, _run_extraction
+from core.training.transfer.extraction import run_extraction
+from core.training.transfer.features import _feature_key
 from core.training.transfer.options import TransferOptions, cache_dir, check_cache_outside_data
 from core.util.progress import CancelToken, notify
 
@@ -49,17 +50,13 @@ def pick_weights(path: str | os.PathLike | None = None):
 
 @dataclass
 class _Extraction:
-    """What `_run_extraction` reads from a training session, without a run."""
+    """What `run_extraction` reads from a training session, without a run."""
 
     scan: object
     listener: object
     cancel: CancelToken
-    config: object = field(default=None)
-
-
-@dataclass
-class _Batch:
     batch_size: int
+    distribution: object = None  # one device
 
 
 def dataset_features(scan, weights, listener=None, cancel: CancelToken | None = None,
@@ -89,10 +86,9 @@ def dataset_features(scan, weights, listener=None, cancel: CancelToken | None = 
         notify(listener, "on_log", f"Looking at {len(todo)} pictures with {weights.title} ...")
         network = build_network([choice], 2, options.pooling, input_size=size,
                                 snapshot_dir=folder)
-        session = _Extraction(scan, listener, cancel, _Batch(batch_size))
+        session = _Extraction(scan, listener, cancel, batch_size)
         try:
-            _run_extraction(session, network, [cache], todo, path_of,
-                            _make_dataset(), [0])
+            run_extraction(session, network, [cache], todo, path_of, _make_dataset(), [0])
         finally:
             try:
                 cache.save()

@@ -54,8 +54,7 @@ def run_extraction(session, network, caches, todo, path_of, make_dataset, progre
         return
     total = len(todo)
     notify(session.listener, "on_stage", "extract", total)
-    distribution = getattr(session, "distribution", None)
-    batch = session.batch_size if hasattr(session, "batch_size") else session.config.batch_size
+    distribution, batch = session.distribution, session.batch_size  # the global batch
     branches = [network.branches[choice.name] for choice in network.choices]
     saver = _Saver(caches, lambda text: notify(session.listener, "on_log", text),
                    SAVE_EVERY_SECONDS if save_every is None else save_every)

@@ -62,8 +62,7 @@ def train_head(session: TrainingSession, network, options: TransferOptions, data
     # Under a strategy with several replicas, Keras's multi-step loop fails in TensorFlow
     # ("You must feed a value for placeholder tensor ... while/cond/Placeholder"): one step
     # per call there.
-    distributed = session.distribution is not None and (
-        session.distribution.replicas > 1 or session.distribution.workers > 1)
+    distributed = session.distribution is not None and session.distribution.several
     compile_for_training(network.head, make_optimizer(config.optimizer, config.learning_rate),
                          session.num_classes, steps_per_execution=1 if distributed else steps)
     train_ds = tf.data.Dataset.from_tensor_slices((data.train_x, data.train_y)).shuffle(
