@@ -83,16 +83,16 @@ def resume_training(run_dir: str | os.PathLike, epochs: int | None = None,
     # a resumed run goes on learning from the same pictures with the same labels, so its
     # curves before and after the resume measure one training and its validation pictures
     # stay the ones it was checked on. Decisions made since apply to the next new run.
-    recorded = run.config.get("review") if isinstance(run.config.get("review"), dict) else {}
-    scan, reviewed = _reviewed(scan, recorded)
-    missing = len(recorded.get("added") or []) - len((reviewed or {}).get("added") or [])
+    started_with = run.config.get("review") if isinstance(run.config.get("review"), dict) else {}
+    scan, reviewed = _reviewed(scan, started_with)
+    missing = len(started_with.get("added") or []) - len((reviewed or {}).get("added") or [])
     if missing > 0:
         raise TrainingError(f"{missing} picture(s) you marked, which this run trained on, are "
                             "no longer in the app's settings folder, so resuming would train "
                             "on other pictures. Start a new run instead.")
-    if recorded:
+    if started_with:
         notify(listener, "on_log", "Resuming with the review decisions this run started with "
-                                   f"({_review_counts(recorded)}); decisions made since then "
+                                   f"({_review_counts(started_with)}); decisions made since then "
                                    "apply to the next new run.")
     dataset = run.config.get("dataset")
     recorded = dataset.get("splits") if isinstance(dataset, dict) else None
