@@ -22,6 +22,7 @@ from gui.qt_data_views import (QtLoadingView, QtStatTile, chart_legend_html, cla
 from gui.qt_progress_listener import QtProgressListener
 from gui.qt_recent_projects import QtRecentProjectsMenu, gone_note
 from gui.qt_project_state import ProjectState
+from gui.qt_settings import same_folder
 from gui.qt_review_dialog import open_review_dialog
 from gui.qt_step_page import QtStepPage
 from gui.qt_thumbnail_strips import THUMBNAIL_SIZE, QtThumbnailStrips
@@ -212,7 +213,7 @@ class QtDataPage(QtStepPage):
             self.notify(f"\u201c{folder}\u201d is not a folder on this computer. Check the "
                         "spelling, or use \u201cChoose folder\u2026\u201d.", "warning")
             return
-        if self._state.data_dir is None or self._state.data_dir.resolve() != Path(folder).resolve():
+        if not same_folder(self._state.data_dir, folder):
             self._use_split_of(folder)
         self._start_scan(folder)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from gui.qt_settings import AppSettings
+from gui.qt_settings import AppSettings, same_folder
 
 DEFAULT_HOME = Path.home() / "ImageClassifierStudio"
 
@@ -78,7 +78,7 @@ class ProjectState(QObject):
         return self.runs_root.parent / "demo_dataset"
 
     def set_dataset(self, data_dir: Path, scan) -> None:
-        switched = self.data_dir is None or not _same_folder(self.data_dir, data_dir)
+        switched = self.data_dir is None or not same_folder(self.data_dir, data_dir)
         restored = self._switch_project(data_dir) if switched else {}
         self.data_dir = Path(data_dir)
         self.scan = scan
@@ -86,7 +86,7 @@ class ProjectState(QObject):
         self.settings.add_recent_folder(self.data_dir)
         self.settings.save_project(dataset=str(self.data_dir.resolve()), val_split=self.val_split)
         if switched:
-            if self.run is not None and not _same_folder(getattr(self.run, "dataset_root", ""),
+            if self.run is not None and not same_folder(getattr(self.run, "dataset_root", ""),
                                                          self.data_dir):
                 self.set_run(None)  # the old pictures' model: step 3 and 4 start afresh
             self.datasetSwitched.emit()
@@ -100,7 +100,7 @@ class ProjectState(QObject):
         augmentation settings) the current one. Returns that project ({} for a new folder;
         the pages keep their settings then)."""
         current = self.settings.project()
-        if not current.get("dataset") or _same_folder(current["dataset"], data_dir):
+        if not current.get("dataset") or same_folder(current["dataset"], data_dir):
             return {}  # the same project (reopened at launch, say)
         self.settings.remember_project(current)
         saved = self.settings.project_for(data_dir)
@@ -184,12 +184,3 @@ class ProjectState(QObject):
         if self.scan is None:
             return 0
         return sum(len(samples) for samples in self.scan.splits.values())
-
-
-def _same_folder(a, b) -> bool:
-    if not a or not b:
-        return False
-    try:
-        return Path(a).resolve() == Path(b).resolve()
-    except OSError:
-        return str(a) == str(b)

@@ -120,6 +120,11 @@ class AppSettings:
         return value if isinstance(value, type(default)) else default
 
 
+def same_folder(a, b) -> bool:
+    """True when `a` and `b` name the same folder, however spelled (False when one is empty)."""
+    return bool(a) and bool(b) and _resolved(a) == _resolved(b)
+
+
 def _resolved(folder) -> str:
     try:
         return str(Path(folder).resolve())
