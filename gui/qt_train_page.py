@@ -23,7 +23,8 @@ from gui.qt_project_state import ProjectState
 from gui.qt_step_page import QtStepPage
 from gui.qt_runs_list import status_words
 from gui.qt_training_process import ResumeJob, TrainingProcess
-from gui.qt_training_progress import QtTrainingProgress, epoch_sentence, setting_words
+from gui.qt_training_progress import (QtTrainingProgress, epoch_sentence, finish_words,
+                                      setting_words)
 from gui.qt_training_settings import QtTrainingSettings
 from gui.qt_training_worker import QtTrainingWorker, start_training_thread
 from gui.qt_wheel_guard import guard_wheel
@@ -347,28 +348,8 @@ class QtTrainPage(QtStepPage):
         result, run = outcome["result"], outcome["run"]
         self.plots.redraw()
         cancelled = result.get("status") == "cancelled"
-        best = result.get("best_val_accuracy")
-        if best is None:
-            best = result.get("best_accuracy")
         epochs = result.get("epochs_completed", 0)
-        if run is None:
-            text = ("Training stopped before the first epoch ended, so there is no model to "
-                    "keep. Press Train to start again.")
-            level = "warning"
-        elif cancelled:
-            kept = f" ({best:.0%} right on validation pictures)" if best is not None else ""
-            text = (f"Training stopped after {epochs} epoch{'s' if epochs != 1 else ''}; the best "
-                    f"model so far is kept{kept}.")
-            level = "info"
-        else:
-            score = (f"; the best model gets {best:.0%} of the validation pictures right"
-                     if best is not None else "")
-            text = f"Training finished{score}. Try it in step 4."
-            level = "success"
-            assessment = result.get("assessment")
-            if assessment:  # the interval, and a plain warning when it is close to guessing
-                text = f"Training finished. Best model: {assessment['text']} Try it in step 4."
-                level = "warning" if assessment["barely_better"] else "success"
+        text, level = finish_words(result, run is not None)
         self.progress_card.show_finished(epochs, cancelled or run is None, text)
         self.notify(text, level, outcome.get("run_error", ""))
         self._append_log(text)

@@ -186,3 +186,26 @@ def setting_words(config) -> str:
 
     return (f"epochs {said(config.epochs)}, input size {said(config.image_size, ' px')}, "
             f"augmentation {'chosen by the app' if config.augment == 'auto' else 'as set'}")
+
+
+def finish_words(result: dict, kept_a_model: bool) -> tuple[str, str]:
+    """(sentence, level) when a training ends: stopped before a model existed, stopped with
+    the best model kept, or finished with its score (a warning when close to guessing)."""
+    best = result.get("best_val_accuracy")
+    if best is None:
+        best = result.get("best_accuracy")
+    epochs = result.get("epochs_completed", 0)
+    if not kept_a_model:
+        return ("Training stopped before the first epoch ended, so there is no model to "
+                "keep. Press Train to start again.", "warning")
+    if result.get("status") == "cancelled":
+        kept = f" ({best:.0%} right on validation pictures)" if best is not None else ""
+        return (f"Training stopped after {epochs} epoch{'s' if epochs != 1 else ''}; the best "
+                f"model so far is kept{kept}.", "info")
+    assessment = result.get("assessment")
+    if assessment:  # the interval, and a plain warning when it is close to guessing
+        return (f"Training finished. Best model: {assessment['text']} Try it in step 4.",
+                "warning" if assessment["barely_better"] else "success")
+    score = (f"; the best model gets {best:.0%} of the validation pictures right"
+             if best is not None else "")
+    return f"Training finished{score}. Try it in step 4.", "success"
