@@ -64,7 +64,6 @@ class QtDataPage(QtStepPage):
         self._split_timer.setInterval(450)
         self._split_timer.timeout.connect(self._on_split_timer)
         self.next_button.setEnabled(False)
-        self._refresh_recent_menu()
 
     # -- construction --------------------------------------------------------------------
     def _build_folder_bar(self) -> None:
