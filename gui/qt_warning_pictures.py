@@ -16,6 +16,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QDialog, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QVBoxLayout, QWidget)
 
+from core.errors import StudioError
 from gui.qt_elided_label import QtElidedLabel
 from gui.qt_review_jobs import Suspect, load_review_pictures
 
@@ -249,8 +250,12 @@ class QtWarningPicturesDialog(QDialog):
     def _on_exclude_clicked(self) -> None:
         done = set(self._left_out())
         paths = [self._absolute(rel) for rel in self.record["exclude"] if rel not in done]
-        self.store.exclude_all({path: getattr(self.scan.info.get(path), "digest", None)
-                                for path in paths})  # one read and one save for them all
+        try:
+            self.store.exclude_all({path: getattr(self.scan.info.get(path), "digest", None)
+                                    for path in paths})  # one read and one save for them all
+        except StudioError as error:  # the settings folder cannot be written, say
+            self.status.setText(str(error))
+            return
         self._show_status()
         self.decisionsChanged.emit()
 

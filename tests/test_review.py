@@ -113,6 +113,33 @@ def test_wrong_requests_get_a_sentence(data, settings, tmp_path):
     assert store.undo() is None and not store.path.exists()
 
 
+def test_several_exclusions_are_saved_at_once_and_undone_one_by_one(data, settings, tmp_path):
+    scan = scan_dataset(data, val_split=0.0)
+    first, second = paths_of(scan, "cats")[:2]
+    store = ReviewStore(data, settings)
+    with pytest.raises(ConfigError, match="not inside the dataset"):
+        store.exclude_all({first: None, str(tmp_path / "elsewhere.png"): None})
+    assert not store.path.exists()  # all or nothing
+    decisions = store.exclude_all({first: scan.info[first].digest, second: None})
+    assert decisions == [{"action": "exclude", "digest": scan.info[first].digest},
+                         {"action": "exclude"}]
+    again = ReviewStore(data, settings)
+    assert again.excluded() == sorted(["cats/" + Path(first).name, "cats/" + Path(second).name])
+    assert again.undo() == "cats/" + Path(second).name
+    assert ReviewStore(data, settings).excluded() == ["cats/" + Path(first).name]
+
+
+def test_a_settings_folder_that_cannot_be_written_gets_a_sentence(data, tmp_path):
+    from core.errors import NotWritableError
+
+    settings = tmp_path / "settings"
+    settings.mkdir()
+    (settings / "reviews").write_text("a file where the reviews folder should be")
+    store = ReviewStore(data, settings)
+    with pytest.raises(NotWritableError, match="settings folder must be writable"):
+        store.decide(paths_of(scan_dataset(data, val_split=0.0), "cats")[0], "exclude")
+
+
 def test_a_damaged_review_file_starts_afresh(data, settings):
     store = ReviewStore(data, settings)
     store.path.parent.mkdir(parents=True)

@@ -27,6 +27,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -35,7 +36,7 @@ from pathlib import Path
 
 from core.data.imageio import probe_image_bytes
 from core.data.review_apply import ADDED_PREFIX, apply_decisions
-from core.errors import ConfigError
+from core.errors import ConfigError, NotWritableError
 from core.util import atomic
 
 REVIEW_FOLDER = "reviews"
@@ -78,10 +79,11 @@ class ReviewStore:
         return self
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic.write_json(self.path, {"format": FORMAT, "root": self.root,
-                                      "decisions": self.decisions,
-                                      "history": self.history[-MAX_UNDO:]})
+        with _writing(self.path.parent):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic.write_json(self.path, {"format": FORMAT, "root": self.root,
+                                          "decisions": self.decisions,
+                                          "history": self.history[-MAX_UNDO:]})
 
     # --- deciding ------------------------------------------------------------------------------
 
@@ -198,7 +200,8 @@ class ReviewStore:
         <digest><extension>; (digest, copy)."""
         copy = self.added_folder / (info.digest + os.path.splitext(picture)[1].lower())
         if not copy.is_file() or copy.stat().st_size != len(data):
-            atomic.write_bytes(copy, data)
+            with _writing(self.added_folder):
+                atomic.write_bytes(copy, data)
         return info.digest, copy
 
     def undo(self) -> str | None:
@@ -255,6 +258,19 @@ class ReviewStore:
             return scan, {}
         scan, summary = apply_decisions(scan, decisions, self.relative, with_added)
         return scan, {"file": str(self.path), **summary}
+
+
+@contextlib.contextmanager
+def _writing(folder: Path):
+    """A failed write in the app's settings folder is a NotWritableError sentence."""
+    try:
+        yield
+    except NotWritableError:
+        raise
+    except OSError as error:
+        raise NotWritableError(f"Could not save your review decisions in {folder} "
+                               f"({error.strerror or error}); the app's settings folder must "
+                               "be writable.") from None
 
 
 def _read_picture(picture: str):
