@@ -85,7 +85,7 @@ def _added_samples(scan, additions: dict, index_of: dict):
         if item.get("label") not in index_of or not path:
             continue
         try:
-            info = probe_image(path)
+            info = _probe_copy(path)
         except (ImageReadError, OSError):
             continue  # the copy is gone or damaged: stale
         if info.digest != item.get("digest"):
@@ -100,6 +100,20 @@ def _added_samples(scan, additions: dict, index_of: dict):
             added.append(entry)
             infos[entry["file"]] = info
     return added, held_back, infos
+
+
+# ImageInfo of the copies of added pictures by (path, size, modification time): the app's
+# marks re-apply the decisions after every mark, and a copy is only ever replaced whole, so
+# a copy is decoded once per process instead of once per mark.
+_probed: dict = {}
+
+
+def _probe_copy(path: str):
+    stat = os.stat(path)
+    key = (os.fspath(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _probed:
+        _probed[key] = probe_image(path)
+    return _probed[key]
 
 
 def recorded_decisions(review: dict | None) -> dict:
