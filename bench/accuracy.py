@@ -28,9 +28,10 @@ CASES = (
     ("cats_dogs, --weights MobileNetV2-0.35", "cats_dogs", ["--weights", str(WEIGHTS)], 0.97,
      180),
     ("flowers, --weights MobileNetV2-0.35", "flowers", ["--weights", str(WEIGHTS)], 0.88, None),
-    # The Keras blog's own settings: batches of 16 for 50 epochs (twice the updates of 32).
-    ("cats_dogs, small_cnn, keras_blog augmentation (50 epochs, batch 16)", "cats_dogs",
-     ["--model", "small_cnn", "--augment", "keras_blog", "--epochs", "50", "--batch-size", "16"],
+    # The Keras blog's model, augmentation and batches of 16; its heavy augmentation needs 100
+    # epochs (50 epochs: 0.788, 100: 0.814; bench/README.md).
+    ("cats_dogs, small_cnn, keras_blog augmentation (100 epochs, batch 16)", "cats_dogs",
+     ["--model", "small_cnn", "--augment", "keras_blog", "--epochs", "100", "--batch-size", "16"],
      0.80, None),
 )
 
