@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QFrame, QGridLayout, QHBoxLay
                                QMenu, QPushButton, QScrollArea, QToolButton, QVBoxLayout,
                                QWidget)
 
+from core.errors import StudioError
 from gui.qt_review_jobs import (EXAMPLE_SIZE, MAX_SUSPECTS, SUSPECT_SIZE, Findings, Suspect,
                                 find_suspects, load_review_pictures)
 
@@ -293,12 +294,22 @@ class QtReviewDialog(QDialog):
 
     def decide(self, path: str, action: str, label=None) -> None:
         info = self.scan.info.get(path)
-        self.store.decide(path, action, label, info.digest if info else None, self.scan.classes)
+        try:
+            self.store.decide(path, action, label, info.digest if info else None,
+                              self.scan.classes)
+        except StudioError as error:  # e.g. the settings folder cannot be written: say so
+            self.summary.setText(str(error))
+            return
         self._refresh()
         self.decisionsChanged.emit()
 
     def undo(self) -> None:
-        if self.store.undo() is not None:
+        try:
+            undone = self.store.undo()
+        except StudioError as error:
+            self.summary.setText(str(error))
+            return
+        if undone is not None:
             self._refresh()
             self.decisionsChanged.emit()
 

@@ -99,3 +99,25 @@ def test_the_data_step_has_a_review_button(window, shapes, qtbot, monkeypatch): 
     assert started and started[0].isVisible()
     assert started[0].scan is window.state.scan
     started[0].close()
+
+
+def test_a_decision_that_cannot_be_saved_is_said_in_the_window(reviewed, monkeypatch):
+    """A settings folder that cannot be written: the window says so instead of a traceback
+    from a Qt slot, and nothing is shown as decided."""
+    from core.errors import NotWritableError
+
+    dialog, data, paths, settings = reviewed
+
+    def refuse(*args, **kwargs):
+        raise NotWritableError("The review decisions could not be saved: the app's settings "
+                               "folder must be writable.")
+
+    monkeypatch.setattr(dialog.store, "decide", refuse)
+    monkeypatch.setattr(dialog.store, "undo", refuse)
+    row = dialog.rows[paths["cats"][0]]
+    row.exclude_button.click()
+    assert "could not be saved" in dialog.summary.text()
+    assert not row.isHidden() and "Excluded" not in row.state.text()
+    dialog.summary.setText("")
+    dialog.undo()
+    assert "could not be saved" in dialog.summary.text()
