@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, event, given, settings, strategies as st  # 
 from core.cli import main  # noqa: E402
 from core.errors import StudioError  # noqa: E402
 from imagefactory import make_class_folders  # noqa: E402
+from cli_checks import one_line_error  # noqa: E402
 
 # FUZZ_EXAMPLES=2000 explores further (random, not the fixed examples of the suite).
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 150)), deadline=None,
@@ -65,13 +66,6 @@ def place(tmp_path_factory):
 
 def models_of(run: Path) -> dict:
     return {name: (run / name).read_bytes() for name in ("best.keras", "last.keras")}
-
-
-def assert_one_sentence(capsys) -> None:
-    lines = capsys.readouterr().err.strip().splitlines()
-    errors = [line for line in lines if line.startswith("error: ")]
-    assert len(errors) == 1 and lines[-1] == errors[0] and len(errors[0]) > 10, lines
-    assert not any("Traceback" in line for line in lines), lines
 
 
 def plausible(strategy):
@@ -166,7 +160,7 @@ def test_any_train_arguments_exit_0_or_2_and_never_touch_the_old_run(place, argu
     event("accepted" if status is None else "refused")
     if status is not None:
         assert status == 2, arguments
-        assert_one_sentence(capsys)
+        one_line_error(capsys)
     assert models_of(run) == before
     assert sorted(p.name for p in run.parent.iterdir()) == ["first"]
 
@@ -208,6 +202,6 @@ def test_any_config_json_on_resume_exits_0_or_2_and_keeps_the_models(place, chan
     event("resumed" if status is None else "refused")
     if status is not None:
         assert status == 2, changes
-        assert_one_sentence(capsys)
+        one_line_error(capsys)
     assert models_of(run) == before
     shutil.rmtree(run.parent)

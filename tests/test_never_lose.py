@@ -23,6 +23,7 @@ from core.runs.lock import RunLock
 from core.runs.run import Run, list_runs
 from core.util.progress import CancelToken, ProgressListener
 from imagefactory import make_class_folders
+from cli_checks import one_line_error
 
 
 def tiny_config(data, out, **overrides):
@@ -68,14 +69,6 @@ def assert_old_run_kept(out: Path, before: dict) -> None:
     assert run.load_model("best").output_shape == (None, 1)
     listed = list_runs(out.parent)
     assert [(r.name, r.error) for r in listed] == [("first", None)]
-
-
-def one_line_error(capsys) -> str:
-    lines = capsys.readouterr().err.strip().splitlines()
-    errors = [line for line in lines if line.startswith("error:")]
-    assert len(errors) == 1 and lines[-1] == errors[0], lines
-    assert not any("Traceback" in line for line in lines), lines
-    return errors[0]
 
 
 @pytest.fixture

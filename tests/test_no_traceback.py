@@ -14,14 +14,7 @@ from core.cli import main
 from core.runs.layout import MAX_IMAGE_SIZE
 from core.runs.run import Run
 from imagefactory import make_class_folders
-
-
-def one_line_error(capsys) -> str:
-    lines = capsys.readouterr().err.strip().splitlines()
-    errors = [line for line in lines if line.startswith("error:")]
-    assert len(errors) == 1 and lines[-1] == errors[0], lines
-    assert not any("Traceback" in line for line in lines), lines
-    return errors[0]
+from cli_checks import one_line_error
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ from core.runs.run import Run, list_runs
 from core.runs.lock import RunLock
 from hostile import lenet, make_run_folder
 from imagefactory import make_class_folders
+from cli_checks import one_line_error
 
 # --- atomic writes --------------------------------------------------------------------------------
 
@@ -364,16 +365,6 @@ def no_slow_work(monkeypatch):
     monkeypatch.setattr("core.training.train", forbidden)
     monkeypatch.setattr("core.models.registry.build_model", forbidden)
     monkeypatch.setattr("core.inference.prediction.Predictor", forbidden)
-
-
-def one_line_error(capsys) -> str:
-    """The error line, which must be the only one and the last thing printed (progress lines
-    of a scan may come before it)."""
-    lines = capsys.readouterr().err.strip().splitlines()
-    errors = [line for line in lines if line.startswith("error:")]
-    assert len(errors) == 1 and lines[-1] == errors[0], lines
-    assert not any("Traceback" in line for line in lines), lines
-    return errors[0]
 
 
 def test_unwritable_output_folder_is_reported_first(tiny_data, tmp_path, capsys, monkeypatch,
