@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from core.training.distribute import describe
 from gui.qt_runs_list import friendly_date, status_words
-from gui.qt_training_plots import CompactPlot, EpochAxis, _PercentAxis, accuracy_floor
+from gui.qt_training_plots import _PercentAxis, accuracy_floor, epoch_plot
 
 COLORS = ("#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777")
 
@@ -83,9 +83,10 @@ class QtCompareDialog(QDialog):
         plots = QWidget()
         plots_row = QHBoxLayout(plots)
         plots_row.setContentsMargins(0, 0, 0, 0)
-        self.accuracy_plot = self._plot("compareAccuracyPlot", "Validation accuracy",
-                                        _PercentAxis("left"))
-        self.loss_plot = self._plot("compareLossPlot", "Validation loss (lower is better)")
+        self.accuracy_plot = epoch_plot("compareAccuracyPlot", "Validation accuracy",
+                                        _PercentAxis("left"), title_pt=10, min_height=180)
+        self.loss_plot = epoch_plot("compareLossPlot", "Validation loss (lower is better)",
+                                    title_pt=10, min_height=180)
         plots_row.addWidget(self.accuracy_plot)
         plots_row.addWidget(self.loss_plot)
         splitter.addWidget(plots)
@@ -98,21 +99,6 @@ class QtCompareDialog(QDialog):
         layout.addWidget(buttons)
         self._draw()
         self.resize(980, 680)
-
-    @staticmethod
-    def _plot(name: str, title: str, axis=None) -> pg.PlotWidget:
-        axes = {"bottom": EpochAxis()} | ({"left": axis} if axis is not None else {})
-        plot = CompactPlot(background="w", axisItems=axes)
-        plot.setObjectName(name)
-        plot.setAccessibleName(title)
-        item = plot.getPlotItem()
-        item.setTitle(f'<span style="color:#0f172a;font-size:10pt;font-weight:bold">{title}</span>')
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.showGrid(x=True, y=True, alpha=0.12)
-        item.getAxis("bottom").setLabel("epoch")
-        plot.setMinimumHeight(180)
-        return plot
 
     def _table(self, names: list[str]) -> QTableWidget:
         rows = comparison_rows(self.runs)

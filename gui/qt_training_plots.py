@@ -94,9 +94,9 @@ class QtTrainingPlots(QWidget):
         super().__init__(parent)
         self.smoothing = 0.0
         self._expected_epochs = 10
-        self.loss_plot = self._make_plot("lossPlot", "Loss (lower is better)", "loss")
-        self.accuracy_plot = self._make_plot("accuracyPlot", "Accuracy (higher is better)",
-                                             "accuracy", axis=_PercentAxis("left"))
+        self.loss_plot = epoch_plot("lossPlot", "Loss (lower is better)")
+        self.accuracy_plot = epoch_plot("accuracyPlot", "Accuracy (higher is better)",
+                                        axis=_PercentAxis("left"))
         self.accuracy_plot.setYRange(0, 1, padding=0.05)
         self.loss_plot.setToolTip("Loss measures how wrong the model is; it should go down. If "
                                   "the orange validation curve rises while the blue one keeps "
@@ -156,28 +156,6 @@ class QtTrainingPlots(QWidget):
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self.redraw)
-
-    @staticmethod
-    def _make_plot(name: str, title: str, label: str, axis=None) -> pg.PlotWidget:
-        axis_items = {"bottom": EpochAxis()}
-        if axis is not None:
-            axis_items["left"] = axis
-        plot = CompactPlot(background="w", axisItems=axis_items)
-        plot.setObjectName(name)
-        plot.setAccessibleName(title)
-        item = plot.getPlotItem()
-        item.setTitle(f'<span style="color:#0f172a;font-size:11pt;font-weight:bold">{title}</span>')
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.showGrid(x=True, y=True, alpha=0.12)
-        for side in ("left", "bottom"):
-            axis_item = item.getAxis(side)
-            axis_item.setPen(pg.mkPen("#94a3b8"))
-            axis_item.setTextPen(pg.mkPen("#334155"))
-        item.getAxis("bottom").setLabel("epoch")
-        item.getViewBox().setMouseEnabled(x=False, y=False)
-        plot.setMinimumHeight(60)  # QtTrainingPlots shows one at a time before they get small
-        return plot
 
     # -- one plot or both -------------------------------------------------------------------
     def tabbed(self) -> bool:
@@ -312,3 +290,27 @@ def _nan_safe_smoothing(values: np.ndarray, weight: float) -> np.ndarray:
     result = np.full_like(values, np.nan)
     result[finite] = exponential_smoothing(values[finite], weight)
     return result
+
+
+def epoch_plot(name: str, title: str, axis=None, title_pt: int = 11,
+               min_height: int = 60) -> pg.PlotWidget:
+    """A plot over epochs in the app's look (title, light grid, slate axes, no mouse zoom or
+    menu): the Train step's curves and the comparison of runs both use it."""
+    axis_items = {"bottom": EpochAxis()} | ({"left": axis} if axis is not None else {})
+    plot = CompactPlot(background="w", axisItems=axis_items)
+    plot.setObjectName(name)
+    plot.setAccessibleName(title)
+    item = plot.getPlotItem()
+    item.setTitle(f'<span style="color:#0f172a;font-size:{title_pt}pt;font-weight:bold">'
+                  f'{title}</span>')
+    item.setMenuEnabled(False)
+    item.hideButtons()
+    item.showGrid(x=True, y=True, alpha=0.12)
+    for side in ("left", "bottom"):
+        axis_item = item.getAxis(side)
+        axis_item.setPen(pg.mkPen("#94a3b8"))
+        axis_item.setTextPen(pg.mkPen("#334155"))
+    item.getAxis("bottom").setLabel("epoch")
+    item.getViewBox().setMouseEnabled(x=False, y=False)
+    plot.setMinimumHeight(min_height)  # the Train step shows one at a time before 60 px
+    return plot
